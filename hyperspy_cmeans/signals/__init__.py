@@ -1,0 +1,8 @@
+"""HyperSpy signal classes registered by hyperspy_cmeans."""
+
+from hyperspy_cmeans.signals.eds_sem_cmeans import (
+    EDSSEMCmeansSpectrum,
+    LazyEDSSEMCmeansSpectrum,
+)
+
+__all__ = ["EDSSEMCmeansSpectrum", "LazyEDSSEMCmeansSpectrum"]
