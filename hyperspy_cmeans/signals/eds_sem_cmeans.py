@@ -5,6 +5,7 @@ method validates its input and delegates the work to a plain module of this
 package that works on NumPy/dask arrays.
 """
 
+import numpy as np
 from exspy.signals import EDSSEMSpectrum, LazyEDSSEMSpectrum
 from exspy.utils.eds import take_off_angle
 from hyperspy.docstrings.signal import LAZYSIGNAL_DOC
@@ -48,6 +49,205 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             mp.get_item("Detector.EDS.elevation_angle", None),
             mp.get_item("Stage.tilt_beta", 0.0),
         )
+
+
+    # ------------------------------------------------------------------
+    # Fuzzy clustering (glue in hyperspy_cmeans.signals._fuzzy)
+    # ------------------------------------------------------------------
+
+    def fuzzy_cluster(
+        self,
+        n_clusters,
+        algorithm="gustafson_kessel",
+        m=2.0,
+        source="pca",
+        n_components=3,
+        preprocessing="standard",
+        navigation_mask=None,
+        signal_mask=None,
+        n_init=10,
+        max_iter=300,
+        tol=1e-4,
+        random_state=None,
+        assignment_threshold=0.5,
+        return_info=False,
+        show_progressbar=None,
+        **kwargs,
+    ):
+        """Fuzzy c-means clustering of the map into phases.
+
+        The study's workflow in one call: unfold the map, scale each channel,
+        project on ``n_components`` principal components (the data space),
+        cluster the pixels there with fuzzy c-means, order the clusters
+        stably and store memberships, hard labels and cluster spectra in
+        ``s.learning_results`` so that HyperSpy's own cluster tools
+        (``get_cluster_labels``, ``get_cluster_signals``,
+        ``plot_cluster_results``, ``export_cluster_results`` ...) work on them.
+
+        Parameters
+        ----------
+        n_clusters : int
+            Number of clusters (phases), at least 2.
+        algorithm : str or estimator object
+            ``"gustafson_kessel"`` (alias ``"gk"``, the study's choice),
+            ``"probabilistic"`` (``"fcm"``) or ``"possibilistic"`` (``"pcm"``);
+            or any estimator object with ``fit`` that afterwards exposes
+            ``memberships_`` (this package's and scikit-cmeans' estimators) or
+            ``predict_proba`` (e.g. :class:`sklearn.mixture.GaussianMixture`);
+            hard clusterers with only ``labels_`` give 0/1 memberships. An
+            object is fitted in place and must be set up for ``n_clusters``.
+        m : float
+            Fuzzifier, > 1 (named algorithms only).
+        source : {"pca", "decomposition", "bss"} or signal or list of signals
+            The data space: ``"pca"`` scales the channels of this map with
+            ``preprocessing`` and projects them on ``n_components`` principal
+            components (out of core for lazy signals); ``"decomposition"`` /
+            ``"bss"`` use the loadings of earlier HyperSpy results; a signal
+            with this map's navigation shape, or a list of maps with one value
+            per pixel (e.g. from ``get_lines_intensity()``), provides the
+            variables, scaled with ``preprocessing`` and projected on
+            ``n_components`` components unless ``n_components`` is None.
+        n_components : int or None
+            Number of principal components of the data space.
+        preprocessing : {"standard", "center", "poisson"}
+            Channel scaling before PCA: z-score (the study), centring only, or
+            Keenan–Kotula Poisson weighting.
+        navigation_mask : numpy.ndarray or BaseSignal of bool, optional
+            Pixels to leave out (True = excluded); they get NaN membership and
+            no label.
+        signal_mask : numpy.ndarray or BaseSignal of bool, optional
+            Channels to leave out of the data space (True = excluded), e.g.
+            the zero-energy peak or FIB contaminant lines. Phase spectra keep
+            every channel.
+        n_init, max_iter, tol, random_state
+            Passed to the named estimator: restarts (the best objective is
+            kept), iteration limit, convergence tolerance and seed.
+        assignment_threshold : float
+            A pixel belongs to the cluster of its largest membership when that
+            membership exceeds this value (the study's 0.5); others are
+            unassigned (label -1 in ``get_cluster_labels(merged=True)``).
+            ``0`` means plain argmax.
+        return_info : bool
+            Return the fitted estimator instead of the signal.
+        show_progressbar : bool or None
+            Show a progress bar for passes over lazy data; None uses HyperSpy's
+            preference.
+        **kwargs
+            Extra parameters of the named estimator (e.g. ``rho`` for
+            Gustafson–Kessel).
+
+        Returns
+        -------
+        EDSSEMCmeansSpectrum or estimator
+            The signal itself (so calls chain), or the fitted estimator if
+            ``return_info=True``.
+
+        Raises
+        ------
+        ValueError
+            For a bad parameter; the signal and its ``learning_results`` are
+            left exactly as they were.
+
+        Notes
+        -----
+        Clusters are ordered by total membership, largest first (ties broken
+        by the data-space centre coordinates), so indices and colours are the
+        same in every run with the same ``random_state``.
+        """
+        from hyperspy_cmeans.signals import _fuzzy
+
+        estimator = _fuzzy.run_fuzzy_cluster(
+            self,
+            n_clusters,
+            algorithm,
+            m,
+            source,
+            n_components,
+            preprocessing,
+            navigation_mask,
+            signal_mask,
+            n_init,
+            max_iter,
+            tol,
+            random_state,
+            assignment_threshold,
+            show_progressbar,
+            **kwargs,
+        )
+        return estimator if return_info else self
+
+    def get_cluster_memberships(self):
+        """Membership maps of the fuzzy clusters as an image stack.
+
+        Returns
+        -------
+        hyperspy.signals.Signal2D
+            ``(n_clusters | ny, nx)`` memberships with this map's navigation
+            calibration (a ``Signal1D`` stack for line scans); NaN where masked.
+        """
+        from hyperspy_cmeans import _learning_results as lrio
+        from hyperspy_cmeans.signals import _fuzzy
+
+        res = lrio.read_cluster_results(self)
+        return _fuzzy.navigation_stack(
+            self, res["memberships"], f"Cluster memberships of {self.metadata.General.title}"
+        )
+
+    def get_phase_map(self, threshold=0.5):
+        """Label image of the phases, with 0 for mixed or unassigned pixels.
+
+        Parameters
+        ----------
+        threshold : float
+            A pixel gets phase ``k + 1`` when its largest membership, in
+            cluster ``k``, exceeds ``threshold`` (the study's 0.5); ``0``
+            gives every unmasked pixel its argmax.
+
+        Returns
+        -------
+        hyperspy.signals.Signal2D
+            Integer image ``0..n_clusters``; the fraction of unassigned
+            (mixed) pixels among unmasked ones is in
+            ``metadata.Phase_map.unassigned_fraction``.
+        """
+        from hyperspy_cmeans.signals import _fuzzy
+
+        labels, res = _fuzzy.phase_labels(self, threshold)
+        masked = ~np.all(np.isfinite(res["memberships"]), axis=0)
+        n_valid = max(int((~masked).sum()), 1)
+        unassigned = float(((labels < 0) & ~masked).sum()) / n_valid
+        out = _fuzzy.navigation_image(self, labels + 1, f"Phase map of {self.metadata.General.title}")
+        out.metadata.set_item("Phase_map.threshold", float(threshold))
+        out.metadata.set_item("Phase_map.unassigned_fraction", unassigned)
+        out.metadata.set_item("Phase_map.number_of_phases", res["n_clusters"])
+        return out
+
+    def cluster_phase_spectra(self, threshold=0.5, weighting="threshold", show_progressbar=None):
+        """Mean spectrum of each phase, as a plain EDS SEM signal.
+
+        Parameters
+        ----------
+        threshold : float
+            With ``weighting="threshold"``, the mean of the raw spectra of the
+            pixels whose largest membership exceeds ``threshold`` (the study's
+            rule with 0.5).
+        weighting : {"threshold", "membership"}
+            ``"threshold"``: hard-member mean; ``"membership"``: mean
+            weighted by ``u**m`` over all pixels.
+        show_progressbar : bool or None
+            Progress bar for the pass over lazy data.
+
+        Returns
+        -------
+        exspy.signals.EDSSEMSpectrum
+            ``(n_clusters | channels)`` with this map's energy axis, elements,
+            X-ray lines and microscope metadata, signal type ``EDS_SEM`` so
+            that .msa export and other software read it as EDS. A cluster with
+            no pixel above the threshold gives a warning and a NaN spectrum.
+        """
+        from hyperspy_cmeans.signals import _fuzzy
+
+        return _fuzzy.phase_spectra(self, threshold, weighting, show_progressbar)
 
 
 class LazyEDSSEMCmeansSpectrum(EDSSEMCmeansSpectrum, LazyEDSSEMSpectrum):

@@ -1,0 +1,221 @@
+"""The data space that fuzzy clustering works in: preprocessing and PCA scores.
+
+Works on an unfolded spectrum image ``X`` of shape ``(n_pixels, n_channels)``,
+either a NumPy array (scikit-learn's ``StandardScaler`` and ``PCA`` do the work)
+or a dask array (the same PCA computed out of core from the channel
+covariance matrix, accumulated block by block in one pass over the data, plus
+one pass to project; the ``"poisson"`` weighting needs one more pass for the
+pixel totals). Both paths give the same scores up to floating-point round-off:
+PCA is the eigen-decomposition of the channel covariance of the preprocessed
+data either way, and the sign of each component is fixed the same way (its
+largest-magnitude channel weight is positive).
+
+Preprocessing (each channel is a variable, each pixel an observation):
+
+``"standard"``
+    centre each channel and divide by its standard deviation (the study's
+    ``sklearn.preprocessing.scale``); channels with zero variance are left at 1.
+``"center"``
+    centre each channel only (plain PCA).
+``"poisson"``
+    Keenan & Kotula (2004) Poisson weighting for counting data: divide pixel
+    ``i``, channel ``j`` by ``sqrt(a_i * b_j)`` where ``a`` is the total count of
+    each pixel and ``b`` the mean spectrum, then centre.
+"""
+
+from dataclasses import dataclass
+
+import dask
+import dask.array as da
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+PREPROCESSING = ("standard", "center", "poisson")
+
+
+@dataclass
+class DataSpace:
+    """PCA scores of a spectrum image and everything needed to reproduce them.
+
+    Attributes
+    ----------
+    scores : numpy.ndarray
+        ``(n_pixels, n_components)`` coordinates of every used pixel.
+    components : numpy.ndarray
+        ``(n_components, n_used_channels)`` principal axes in the preprocessed
+        channel space.
+    explained_variance_ratio : numpy.ndarray
+        Fraction of the preprocessed data's total variance per component.
+    mean : numpy.ndarray
+        Mean of each used channel after the Poisson weighting (if any).
+    scale : numpy.ndarray
+        Divisor of each used channel (standard deviation or 1).
+    preprocessing : str
+        One of ``"standard"``, ``"center"``, ``"poisson"``.
+    """
+
+    scores: np.ndarray
+    components: np.ndarray
+    explained_variance_ratio: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    preprocessing: str
+
+
+def _fix_signs(components):
+    """Flip each component so that its largest-magnitude weight is positive."""
+    idx = np.argmax(np.abs(components), axis=1)
+    signs = np.sign(components[np.arange(len(components)), idx])
+    signs[signs == 0] = 1.0
+    return components * signs[:, None], signs
+
+
+def _check_finite_block(block):
+    if block.dtype.kind == "f" and not np.all(np.isfinite(block)):
+        raise ValueError(
+            "The data contain NaN or inf values; exclude those pixels with "
+            "`navigation_mask` (or those channels with `signal_mask`)."
+        )
+
+
+def _validate(X, n_components, preprocessing):
+    if preprocessing not in PREPROCESSING:
+        raise ValueError(
+            f"preprocessing={preprocessing!r} is not supported; use one of {PREPROCESSING}."
+        )
+    n_pixels, n_channels = X.shape
+    if not isinstance(n_components, (int, np.integer)) or n_components < 1:
+        raise ValueError(f"n_components must be a positive integer, got {n_components!r}.")
+    if n_components > min(n_pixels, n_channels):
+        raise ValueError(
+            f"n_components={n_components} is larger than the number of used channels "
+            f"({n_channels}) or pixels ({n_pixels}); choose at most {min(n_pixels, n_channels)}."
+        )
+
+
+def pca_scores(X, n_components=3, preprocessing="standard"):
+    """Project an unfolded spectrum image on its first principal components.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or dask.array.Array
+        ``(n_pixels, n_channels)`` counts. Masked pixels and channels must
+        already be removed. Dask input is computed in passes over its blocks
+        (on an active ``dask.distributed.Client`` if there is one).
+    n_components : int
+        Number of principal components to keep.
+    preprocessing : {"standard", "center", "poisson"}
+        How each channel is scaled before PCA (see the module docstring).
+
+    Returns
+    -------
+    DataSpace
+        Scores, components and the preprocessing constants.
+
+    Raises
+    ------
+    ValueError
+        For an unknown preprocessing, too many components, or NaN/inf data.
+    """
+    _validate(X, n_components, preprocessing)
+    if isinstance(X, da.Array):
+        return _pca_scores_dask(X, n_components, preprocessing)
+    return _pca_scores_numpy(np.asarray(X), n_components, preprocessing)
+
+
+def _poisson_weights(row_totals, column_sums, n_pixels):
+    """Row and column weights of the Keenan–Kotula normalisation."""
+    a = np.asarray(row_totals, dtype=float)
+    b = np.asarray(column_sums, dtype=float) / n_pixels
+    row_w = np.zeros_like(a)
+    row_w[a > 0] = 1.0 / np.sqrt(a[a > 0])
+    col_w = np.zeros_like(b)
+    col_w[b > 0] = 1.0 / np.sqrt(b[b > 0])
+    return row_w, col_w
+
+
+def _pca_scores_numpy(X, n_components, preprocessing):
+    _check_finite_block(X)
+    Xf = X.astype(np.float64, copy=False)
+    if preprocessing == "poisson":
+        row_w, col_w = _poisson_weights(Xf.sum(1), Xf.sum(0), len(Xf))
+        Xf = Xf * row_w[:, None] * col_w[None, :]
+    scaler = StandardScaler(with_std=preprocessing == "standard").fit(Xf)
+    Z = scaler.transform(Xf)
+    pca = PCA(n_components=n_components, svd_solver="covariance_eigh").fit(Z)
+    components, _ = _fix_signs(pca.components_)
+    scores = Z @ components.T
+    scale = scaler.scale_ if scaler.scale_ is not None else np.ones(X.shape[1])
+    return DataSpace(
+        scores=scores,
+        components=components,
+        explained_variance_ratio=pca.explained_variance_ratio_.copy(),
+        mean=scaler.mean_.copy(),
+        scale=np.asarray(scale, dtype=float).copy(),
+        preprocessing=preprocessing,
+    )
+
+
+def _weighted(block, row_w, col_w):
+    """A float64 copy of ``block``, Poisson-weighted when weights are given."""
+    b = block.astype(np.float64)
+    if col_w is not None:
+        b *= row_w[:, None] * col_w[None, :]
+    return b
+
+
+def _pca_scores_dask(X, n_components, preprocessing):
+    n_pixels, n_channels = X.shape
+    X = X.rechunk({1: -1})
+    n_blocks = X.numblocks[0]
+    if preprocessing == "poisson":
+        totals, col_sums = dask.compute(X.sum(1, dtype=np.float64), X.sum(0, dtype=np.float64))
+        row_w, col_w = _poisson_weights(totals, col_sums, n_pixels)
+    else:
+        row_w, col_w = np.ones(n_pixels), None
+    row_w_da = da.from_array(row_w[:, None], chunks=(X.chunks[0], 1))
+
+    def block_moments(block, rw):
+        _check_finite_block(block)
+        b = _weighted(block, rw[:, 0], col_w)
+        return np.concatenate([b.sum(0)[None, :], b.T @ b], axis=0)[None]
+
+    moments = da.map_blocks(
+        block_moments,
+        X,
+        row_w_da,
+        dtype=np.float64,
+        chunks=((1,) * n_blocks, (n_channels + 1,), (n_channels,)),
+        new_axis=2,
+    )
+    moments_total = moments.sum(axis=0).compute()
+    mean = moments_total[0] / n_pixels
+    cov = moments_total[1:] / n_pixels - np.outer(mean, mean)
+    if preprocessing == "standard":
+        std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        # StandardScaler's rule: (near-)constant channels keep a scale of 1
+        scale = np.where(std > 10 * np.finfo(float).eps * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        cov = cov / np.outer(scale, scale)
+    else:
+        scale = np.ones(n_channels)
+    eigval, eigvec = np.linalg.eigh(cov)
+    order = np.argsort(eigval)[::-1]
+    eigval = np.clip(eigval[order], 0.0, None)
+    components, _ = _fix_signs(eigvec[:, order[:n_components]].T)
+    explained = eigval[:n_components] / eigval.sum()
+
+    def project(block, rw):
+        return ((_weighted(block, rw[:, 0], col_w) - mean) / scale) @ components.T
+
+    scores = da.map_blocks(
+        project, X, row_w_da, dtype=np.float64, chunks=(X.chunks[0], (n_components,))
+    ).compute()
+    return DataSpace(
+        scores=scores,
+        components=components,
+        explained_variance_ratio=explained,
+        mean=mean,
+        scale=scale,
+        preprocessing=preprocessing,
+    )

@@ -1,0 +1,132 @@
+"""From memberships to phases: stable cluster order, hard labels, phase spectra.
+
+Plain NumPy/dask functions, independent of HyperSpy. Pixels are rows in the
+order of ``data.reshape(n_pixels, n_channels)`` (row-major over ``(ny, nx)``),
+which is the order HyperSpy uses for its ``(n_clusters, n_pixels)`` results.
+"""
+
+import dask
+import dask.array as da
+import numpy as np
+
+UNASSIGNED = -1
+
+
+def stable_cluster_order(memberships, centroids):
+    """Order clusters by total membership, largest first, ties broken stably.
+
+    Parameters
+    ----------
+    memberships : numpy.ndarray
+        ``(n_pixels, n_clusters)``; NaN rows (masked pixels) are ignored.
+    centroids : numpy.ndarray
+        ``(n_clusters, n_features)`` data-space centres, used to break ties
+        (lexicographically, first feature first) so that equal results always
+        come out in the same order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Permutation ``order`` such that ``memberships[:, order]`` is sorted.
+    """
+    total = np.nansum(memberships, axis=0)
+    # round so that totals equal to machine precision count as ties
+    keys = [np.asarray(centroids)[:, k] for k in range(np.shape(centroids)[1])][::-1]
+    return np.lexsort([*keys, -np.round(total, 8)])
+
+
+def hard_labels(memberships, threshold=0.5):
+    """Assign each pixel to its largest-membership cluster above a threshold.
+
+    Parameters
+    ----------
+    memberships : numpy.ndarray
+        ``(n_pixels, n_clusters)``; NaN rows are masked pixels.
+    threshold : float
+        A pixel is assigned when its largest membership is strictly greater
+        than ``threshold`` (the study's ``> 0.5`` rule); ``0`` means plain
+        argmax.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_pixels,)`` int labels ``0..n_clusters-1``, and ``-1`` for
+        unassigned (mixed) and masked pixels.
+    """
+    memberships = np.asarray(memberships)
+    valid = np.all(np.isfinite(memberships), axis=1)
+    labels = np.full(len(memberships), UNASSIGNED, dtype=np.int64)
+    if valid.any():
+        u = memberships[valid]
+        best = np.argmax(u, axis=1)
+        top = u[np.arange(len(u)), best]
+        lab = np.where(top > threshold if threshold > 0 else np.ones(len(u), bool), best, UNASSIGNED)
+        labels[valid] = lab
+    return labels
+
+
+def one_hot(labels, n_clusters):
+    """``(n_clusters, n_pixels)`` boolean rows from int labels (-1 is all False)."""
+    return np.arange(n_clusters)[:, None] == np.asarray(labels)[None, :]
+
+
+def phase_map(labels):
+    """Label image values: ``1..n`` for phases and ``0`` for unassigned pixels."""
+    return np.asarray(labels) + 1
+
+
+def cluster_sums(X, labels, weights):
+    """Sum spectra over hard members and over membership weights, in one pass.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or dask.array.Array
+        ``(n_pixels, n_channels)`` spectra (all channels, masked pixels
+        included: they carry label -1 and zero weight).
+    labels : numpy.ndarray
+        ``(n_pixels,)`` int hard labels, -1 for none.
+    weights : numpy.ndarray
+        ``(n_pixels, n_clusters)`` non-negative weights (e.g. ``u**m``; NaN
+        is treated as 0).
+
+    Returns
+    -------
+    hard_sums, weighted_sums : numpy.ndarray
+        Both ``(n_clusters, n_channels)`` float64: ``one_hot(labels).T @ X``
+        and ``weights.T @ X``.
+    """
+    n_clusters = weights.shape[1]
+    w = np.nan_to_num(np.asarray(weights, dtype=np.float64), nan=0.0)
+    stacked = np.concatenate([one_hot(labels, n_clusters).T.astype(np.float64), w], axis=1)
+    if isinstance(X, da.Array):
+        X = X.rechunk({1: -1})
+        stacked_da = da.from_array(stacked, chunks=(X.chunks[0], stacked.shape[1]))
+        per_block = da.map_blocks(
+            lambda xb, wb: (wb.T @ xb.astype(np.float64))[None],
+            X,
+            stacked_da,
+            dtype=np.float64,
+            chunks=((1,) * X.numblocks[0], (2 * n_clusters,), (X.shape[1],)),
+            new_axis=2,
+        )
+        (total,) = dask.compute(per_block.sum(axis=0))
+    else:
+        total = stacked.T @ np.asarray(X, dtype=np.float64)
+    return total[:n_clusters], total[n_clusters:]
+
+
+def nearest_pixel_per_cluster(distances):
+    """Index of the pixel closest to each cluster centre (NaN-safe).
+
+    Parameters
+    ----------
+    distances : numpy.ndarray
+        ``(n_pixels, n_clusters)`` distances, NaN for masked pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_clusters,)`` pixel indices.
+    """
+    d = np.where(np.isfinite(distances), distances, np.inf)
+    return np.argmin(d, axis=0)

@@ -1,0 +1,379 @@
+"""Signal-facing glue of the fuzzy clustering methods.
+
+The methods of :class:`~hyperspy_cmeans.EDSSEMCmeansSpectrum` call these
+functions; they turn a signal into arrays (unfolded data, masks, data-space
+features), call the array modules (:mod:`hyperspy_cmeans.features`,
+:mod:`hyperspy_cmeans.clustering`, :mod:`hyperspy_cmeans.phases`) and turn
+results back into signals.
+"""
+
+import logging
+import numbers
+import warnings
+from contextlib import nullcontext
+
+import dask.array as da
+import hyperspy.api as hs
+import numpy as np
+from hyperspy.defaults_parser import preferences
+
+from hyperspy_cmeans import _learning_results as lrio
+from hyperspy_cmeans import clustering, phases
+from hyperspy_cmeans.features import PREPROCESSING, pca_scores
+
+_logger = logging.getLogger(__name__)
+
+SOURCES = ("pca", "decomposition", "bss")
+
+
+def progress(show_progressbar=None):
+    """A dask progress bar context if HyperSpy's preference (or the argument) asks for it."""
+    if show_progressbar is None:
+        show_progressbar = preferences.General.show_progressbar
+    if show_progressbar:
+        from dask.diagnostics import ProgressBar
+
+        return ProgressBar()
+    return nullcontext()
+
+
+def unfolded_data(signal):
+    """``(n_pixels, n_channels)`` view of the data (a dask array for lazy signals)."""
+    am = signal.axes_manager
+    if am.navigation_dimension == 0:
+        raise ValueError("fuzzy clustering needs a map or line scan: this signal has no navigation axes.")
+    data = signal.data
+    sig_index = am.signal_axes[0].index_in_array
+    if sig_index != data.ndim - 1:
+        data = da.moveaxis(data, sig_index, -1) if isinstance(data, da.Array) else np.moveaxis(data, sig_index, -1)
+    return data.reshape(am.navigation_size, am.signal_size)
+
+
+def _as_mask(mask, shape_hyperspy, size, name):
+    """Boolean flat mask (True = excluded) from None, an array or a signal."""
+    if mask is None:
+        return np.zeros(size, dtype=bool)
+    if isinstance(mask, hs.signals.BaseSignal):
+        mask = mask.data
+    mask = np.asarray(mask)
+    if mask.dtype != bool:
+        raise TypeError(f"{name} must be a boolean array or signal (True = excluded), got dtype {mask.dtype}.")
+    if mask.size != size:
+        raise ValueError(
+            f"{name} has {mask.size} values but the signal has {size} "
+            f"(shape {tuple(shape_hyperspy)[::-1]} in NumPy order)."
+        )
+    return mask.ravel()
+
+
+def navigation_mask_of(signal, navigation_mask):
+    """Flat boolean navigation mask, True for pixels to exclude."""
+    am = signal.axes_manager
+    return _as_mask(navigation_mask, am.navigation_shape, am.navigation_size, "navigation_mask")
+
+
+def signal_mask_of(signal, signal_mask, size=None):
+    """Flat boolean signal mask, True for channels to exclude."""
+    am = signal.axes_manager
+    return _as_mask(signal_mask, am.signal_shape, size or am.signal_size, "signal_mask")
+
+
+def _check_finite(features, what):
+    if not np.all(np.isfinite(features)):
+        raise ValueError(f"The {what} contain NaN or inf values; exclude those pixels with `navigation_mask`.")
+
+
+def data_space(signal, source, n_components, preprocessing, nav_mask, signal_mask):
+    """Features of the unmasked pixels and a plain-typed description of them.
+
+    Returns
+    -------
+    features : numpy.ndarray
+        ``(n_used_pixels, n_features)``.
+    info : dict
+        Saveable description (source, preprocessing, n_components,
+        explained_variance_ratio, components ...).
+    """
+    keep = ~nav_mask
+    if isinstance(source, str):
+        if source not in SOURCES:
+            raise ValueError(
+                f"source={source!r} is not supported; use one of {SOURCES} or a HyperSpy "
+                "signal (or list of signals) with one value per pixel of this map."
+            )
+        if source == "pca":
+            X = unfolded_data(signal)
+            sig_mask = signal_mask_of(signal, signal_mask)
+            if sig_mask.all():
+                raise ValueError("signal_mask excludes every channel; keep at least n_components channels.")
+            X = X[keep][:, ~sig_mask] if isinstance(X, np.ndarray) else X[keep][:, np.flatnonzero(~sig_mask)]
+            space = pca_scores(X, n_components, preprocessing)
+            info = {
+                "source": "pca",
+                "preprocessing": preprocessing,
+                "n_components": int(n_components),
+                "explained_variance_ratio": space.explained_variance_ratio,
+                "components": space.components,
+                "mean": space.mean,
+                "scale": space.scale,
+                "signal_mask": sig_mask if sig_mask.any() else None,
+            }
+            return space.scores, info
+        loadings = lrio.read_decomposition_scores(signal, source, n_components)
+        features = np.asarray(loadings)[keep]
+        _check_finite(features, f"{source} loadings")
+        return features, {"source": source, "preprocessing": None, "n_components": features.shape[1]}
+    return _features_from_signal(signal, source, n_components, preprocessing, keep, signal_mask)
+
+
+def _features_from_signal(signal, source, n_components, preprocessing, keep, signal_mask):
+    am = signal.axes_manager
+    n = am.navigation_size
+    if isinstance(source, (list, tuple)) and all(isinstance(s, hs.signals.BaseSignal) for s in source):
+        # e.g. the element maps of get_lines_intensity(): one feature per map
+        columns = []
+        for s in source:
+            if s.axes_manager.signal_size * max(s.axes_manager.navigation_size, 1) != n:
+                raise ValueError(
+                    f"source map {s.metadata.General.title!r} has shape {s.data.shape}; every map "
+                    f"needs one value per pixel ({am.navigation_shape[::-1]} in NumPy order)."
+                )
+            columns.append(np.asarray(s.data, dtype=float).reshape(n))
+        F = np.stack(columns, axis=1)
+        title = "maps:" + ",".join(str(s.metadata.General.title) for s in source)
+    elif isinstance(source, hs.signals.BaseSignal):
+        if source.axes_manager.navigation_shape != am.navigation_shape:
+            raise ValueError(
+                f"source signal has navigation shape {source.axes_manager.navigation_shape}; "
+                f"it must equal this signal's {am.navigation_shape}."
+            )
+        F = np.asarray(source.data, dtype=float).reshape(n, max(source.axes_manager.signal_size, 1))
+        title = "signal:" + str(source.metadata.General.title)
+    else:
+        raise TypeError(
+            f"source must be one of {SOURCES}, a HyperSpy signal or a list of signals, "
+            f"got {type(source).__name__}."
+        )
+    sig_mask = signal_mask_of(signal, signal_mask, size=F.shape[1]) if signal_mask is not None else None
+    if sig_mask is not None:
+        F = F[:, ~sig_mask]
+    F = F[keep]
+    _check_finite(F, "source values")
+    info = {"source": title, "preprocessing": preprocessing, "n_components": None}
+    if n_components is None:
+        if preprocessing is not None:
+            if preprocessing not in PREPROCESSING:
+                raise ValueError(f"preprocessing={preprocessing!r}; use one of {PREPROCESSING} or None.")
+            F = F - F.mean(0)
+            if preprocessing == "standard":
+                sd = F.std(0)
+                F = F / np.where(sd > 0, sd, 1.0)
+        return F, info
+    space = pca_scores(F, n_components, preprocessing or "center")
+    info.update(
+        n_components=int(n_components),
+        explained_variance_ratio=space.explained_variance_ratio,
+        components=space.components,
+    )
+    return space.scores, info
+
+
+def check_common_arguments(signal, n_clusters, m, assignment_threshold, algorithm):
+    """Validate the arguments shared by fuzzy_cluster and the cluster-number scan."""
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral) or n_clusters < 2:
+        raise ValueError(f"n_clusters must be an integer >= 2, got {n_clusters!r}.")
+    if isinstance(algorithm, str):
+        if not isinstance(m, numbers.Real) or not m > 1:
+            raise ValueError(f"m (the fuzzifier) must be a number > 1, got {m!r}.")
+    elif not hasattr(algorithm, "fit"):
+        raise ValueError(
+            f"algorithm must be one of {sorted(set(clustering.ALGORITHM_ALIASES.values()))} "
+            f"or an estimator object with `fit`, got {algorithm!r}."
+        )
+    if not isinstance(assignment_threshold, numbers.Real) or not 0 <= assignment_threshold < 1:
+        raise ValueError(f"assignment_threshold must be in [0, 1), got {assignment_threshold!r}.")
+
+
+def run_fuzzy_cluster(
+    signal,
+    n_clusters,
+    algorithm,
+    m,
+    source,
+    n_components,
+    preprocessing,
+    navigation_mask,
+    signal_mask,
+    n_init,
+    max_iter,
+    tol,
+    random_state,
+    assignment_threshold,
+    show_progressbar,
+    **kwargs,
+):
+    """Cluster ``signal`` and store the results; returns the fitted estimator.
+
+    Nothing on ``signal`` changes unless every step succeeds.
+    """
+    check_common_arguments(signal, n_clusters, m, assignment_threshold, algorithm)
+    if isinstance(source, str) and source == "pca" and preprocessing not in PREPROCESSING:
+        raise ValueError(f"preprocessing={preprocessing!r} is not supported; use one of {PREPROCESSING}.")
+    nav_mask = navigation_mask_of(signal, navigation_mask)
+    n_used = int((~nav_mask).sum())
+    if n_clusters > n_used:
+        raise ValueError(
+            f"n_clusters={n_clusters} is larger than the number of unmasked pixels ({n_used})."
+        )
+    if isinstance(algorithm, str):
+        estimator, name = clustering.make_estimator(
+            algorithm, n_clusters, m, n_init, max_iter, tol, random_state, **kwargs
+        )
+    else:
+        if kwargs:
+            raise TypeError(f"extra keyword arguments {sorted(kwargs)} only apply to named algorithms.")
+        estimator, name = algorithm, None
+        declared = clustering.estimator_n_clusters(estimator)
+        if declared is not None and declared != n_clusters:
+            raise ValueError(
+                f"the estimator is set up for {declared} clusters but n_clusters={n_clusters}."
+            )
+
+    with progress(show_progressbar):
+        features, info = data_space(signal, source, n_components, preprocessing, nav_mask, signal_mask)
+        fit = clustering.fit_clusters(estimator, features, n_clusters)
+        fields = _result_fields(signal, fit, features, nav_mask, assignment_threshold)
+
+    params = {
+        "algorithm": name or type(estimator).__name__,
+        "n_clusters": int(n_clusters),
+        "m": float(fit.m),
+        "assignment_threshold": float(assignment_threshold),
+        "random_state": random_state if isinstance(random_state, (int, type(None))) else repr(random_state),
+        "n_init": n_init,
+        "max_iter": max_iter,
+        "tol": tol,
+        "n_iter": int(np.max(getattr(estimator, "n_iter_", -1))),
+        "objective": float(getattr(estimator, "objective_", np.nan)),
+        "navigation_mask": nav_mask if nav_mask.any() else None,
+        **{k: v for k, v in info.items()},
+    }
+    params = {k: v for k, v in params.items() if v is not None}
+    fields["cluster_algorithm"] = clustering.describe_estimator(estimator, name)
+    fields["fuzzy_cluster_parameters"] = params
+    lrio.write_cluster_results(signal, fields)
+    return estimator
+
+
+def _result_fields(signal, fit, features, nav_mask, threshold):
+    """All learning_results fields of one clustering (arrays over every pixel)."""
+    n_pixels = nav_mask.size
+    c = fit.memberships.shape[1]
+    keep = ~nav_mask
+    memberships = np.full((n_pixels, c), np.nan)
+    memberships[keep] = fit.memberships
+    distances = np.full((n_pixels, c), np.nan)
+    distances[keep] = fit.distances
+    scores = np.full((n_pixels, features.shape[1]), np.nan)
+    scores[keep] = features
+    labels = phases.hard_labels(memberships, threshold)
+    X = unfolded_data(signal)
+    weights = memberships**fit.m
+    hard_sums, weighted_sums = phases.cluster_sums(X, labels, weights)
+    wsum = np.nansum(weights, axis=0)
+    centers = weighted_sums / np.where(wsum > 0, wsum, np.nan)[:, None]
+    nearest = phases.nearest_pixel_per_cluster(distances)
+    centroid_signals = X[nearest]
+    if isinstance(centroid_signals, da.Array):
+        centroid_signals = centroid_signals.compute()
+    return {
+        "cluster_membership": memberships.T.copy(),
+        "cluster_labels": phases.one_hot(labels, c),
+        "cluster_sum_signals": hard_sums,
+        "cluster_centroid_signals": np.asarray(centroid_signals, dtype=float),
+        "cluster_centers": centers,
+        "cluster_distances": distances.T.copy(),
+        "cluster_centroids": fit.centroids,
+        "number_of_clusters": int(c),
+        "fuzzy_cluster_scores": scores,
+    }
+
+
+# ----------------------------------------------------------------------------
+# Results as signals
+# ----------------------------------------------------------------------------
+
+
+def navigation_stack(signal, rows, title, index_name="Cluster index"):
+    """A ``(k | navigation shape)`` image stack from ``(k, n_pixels)`` rows."""
+    am = signal.axes_manager
+    data = np.asarray(rows).reshape((-1,) + am.navigation_shape[::-1])
+    nav_axes = am._get_navigation_axes_dicts()
+    for ax in nav_axes:
+        ax["navigate"] = False
+    cls = hs.signals.Signal2D if len(nav_axes) == 2 else hs.signals.Signal1D if len(nav_axes) == 1 else hs.signals.BaseSignal
+    out = cls(data, axes=[{"size": data.shape[0], "navigate": True, "name": index_name}] + nav_axes)
+    out.metadata.General.title = title
+    return out
+
+
+def navigation_image(signal, values, title):
+    """An image (or line) over the navigation axes of ``signal``."""
+    out = signal._get_navigation_signal(np.asarray(values).reshape(signal.axes_manager.navigation_shape[::-1]))
+    out.metadata.General.title = title
+    return out
+
+
+def phase_labels(signal, threshold):
+    """``(n_pixels,)`` hard labels at ``threshold`` from the stored memberships."""
+    res = lrio.read_cluster_results(signal)
+    if not isinstance(threshold, numbers.Real) or not 0 <= threshold < 1:
+        raise ValueError(f"threshold must be in [0, 1), got {threshold!r}.")
+    return phases.hard_labels(res["memberships"].T, threshold), res
+
+
+def phase_spectra(signal, threshold, weighting, show_progressbar=None):
+    """Mean spectra per phase as a plain ``EDS_SEM`` signal (n_clusters | channels)."""
+    from exspy.signals import EDSSEMSpectrum
+
+    if weighting not in ("threshold", "membership"):
+        raise ValueError(f"weighting={weighting!r}; use 'threshold' or 'membership'.")
+    labels, res = phase_labels(signal, threshold)
+    c = res["n_clusters"]
+    if weighting == "membership":
+        spectra = res["centers"]
+        counts = np.nansum(res["memberships"] ** res["parameters"].get("m", 1.0), axis=1)
+    else:
+        stored = np.isclose(threshold, res["parameters"].get("assignment_threshold", np.nan))
+        if stored and res["sum_signals"] is not None:
+            sums = res["sum_signals"]
+        else:
+            with progress(show_progressbar):
+                sums, _ = phases.cluster_sums(unfolded_data(signal), labels, np.zeros((labels.size, c)))
+        counts = phases.one_hot(labels, c).sum(1).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spectra = sums / counts[:, None]
+    empty = np.flatnonzero(counts == 0)
+    if empty.size:
+        warnings.warn(
+            f"cluster(s) {empty.tolist()} have no pixel with membership above {threshold}: "
+            "their phase spectrum is NaN. Lower the threshold or use weighting='membership'.",
+            UserWarning,
+            stacklevel=3,
+        )
+        spectra = spectra.copy()
+        spectra[empty] = np.nan
+    out = EDSSEMSpectrum(
+        np.asarray(spectra, dtype=float),
+        axes=[{"size": c, "navigate": True, "name": "Cluster index"}]
+        + signal.axes_manager._get_signal_axes_dicts(),
+    )
+    md = signal.metadata
+    for node in ("Sample", "Acquisition_instrument"):
+        if node in md:
+            out.metadata.set_item(node, md.get_item(node).deepcopy())
+    out.metadata.General.title = f"Phase spectra of {md.General.title}".strip()
+    out.metadata.set_item("Phase_spectra.weighting", weighting)
+    out.metadata.set_item("Phase_spectra.threshold", float(threshold))
+    out.metadata.set_item("Phase_spectra.number_of_pixels", counts.tolist())
+    return out
