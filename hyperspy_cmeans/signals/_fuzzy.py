@@ -377,3 +377,50 @@ def phase_spectra(signal, threshold, weighting, show_progressbar=None):
     out.metadata.set_item("Phase_spectra.threshold", float(threshold))
     out.metadata.set_item("Phase_spectra.number_of_pixels", counts.tolist())
     return out
+
+
+def navigation_calibration(signal):
+    """``([(x offset, scale, size), (y offset, scale, size)], units)`` for 2-D maps, else ``(None, "")``."""
+    nav = signal.axes_manager.navigation_axes
+    if len(nav) != 2:
+        return None, ""
+    units = nav[0].units
+    return [(ax.offset, ax.scale, ax.size) for ax in nav], units if isinstance(units, str) else ""
+
+
+def line_energies(signal):
+    """Energies (keV) of the X-ray lines in ``metadata.Sample`` (lines, or the elements' main lines)."""
+    from exspy.utils.eds import _get_energy_xray_line
+
+    lines = list(signal.metadata.get_item("Sample.xray_lines", []) or [])
+    if not lines and signal.metadata.get_item("Sample.elements"):
+        lines = signal._get_lines_from_elements(
+            signal.metadata.Sample.elements, only_one=True, only_lines=("a",)
+        )
+    return {line: float(_get_energy_xray_line(line)) for line in lines}
+
+
+def export_data_space(signal, path):
+    """Write scores, memberships and labels as CSV (one row per unmasked pixel)."""
+    from pathlib import Path
+
+    res = lrio.read_cluster_results(signal)
+    scores = res["scores"]
+    u = res["memberships"].T
+    labels = phases.hard_labels(u, res["parameters"].get("assignment_threshold", 0.5))
+    am = signal.axes_manager
+    idx = np.unravel_index(np.arange(am.navigation_size), am.navigation_shape[::-1])
+    coords = [ax.offset + ax.scale * i for ax, i in zip(am.navigation_axes[::-1], idx, strict=True)]
+    ok = np.all(np.isfinite(u), axis=1)
+    names = [ax.name if isinstance(ax.name, str) and ax.name else f"nav{k}" for k, ax in enumerate(am.navigation_axes[::-1])]
+    header = (
+        names
+        + [f"score_{k}" for k in range(scores.shape[1])]
+        + [f"membership_{k}" for k in range(u.shape[1])]
+        + ["label"]
+    )
+    table = np.column_stack([*coords, scores, u, labels])[ok]
+    path = Path(path)
+    fmt = ["%.6g"] * (table.shape[1] - 1) + ["%d"]
+    np.savetxt(path, table, delimiter=",", header=",".join(header), comments="", fmt=fmt)
+    return path

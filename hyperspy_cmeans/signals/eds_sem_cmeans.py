@@ -249,6 +249,135 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
 
         return _fuzzy.phase_spectra(self, threshold, weighting, show_progressbar)
 
+    def plot_cluster_memberships(self, per_row=4):
+        """Plot the membership map of every cluster, framed in its cluster colour.
+
+        Parameters
+        ----------
+        per_row : int
+            Maps per row.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure (2-D maps only).
+        """
+        from hyperspy_cmeans import drawing
+        from hyperspy_cmeans.signals import _fuzzy
+
+        stack = self.get_cluster_memberships()
+        axes, units = _fuzzy.navigation_calibration(self)
+        return drawing.plot_membership_maps(
+            stack.data, axes, units, per_row, title=stack.metadata.General.title
+        )
+
+    def plot_phase_map(self, threshold=0.5):
+        """Plot the phase map: cluster colours, unassigned pixels grey.
+
+        Parameters
+        ----------
+        threshold : float
+            Membership a pixel needs in its best cluster to be assigned.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure (2-D maps only).
+        """
+        from hyperspy_cmeans import drawing
+        from hyperspy_cmeans.signals import _fuzzy
+
+        pm = self.get_phase_map(threshold)
+        axes, units = _fuzzy.navigation_calibration(self)
+        return drawing.plot_phase_map(
+            pm.data,
+            pm.metadata.Phase_map.number_of_phases,
+            axes,
+            units,
+            title=pm.metadata.General.title,
+            unassigned_fraction=pm.metadata.Phase_map.unassigned_fraction,
+        )
+
+    def plot_phase_spectra(self, threshold=0.5, weighting="threshold", xray_lines=True, log=False):
+        """Plot the phase spectra in cascade, coloured as the phase map.
+
+        Parameters
+        ----------
+        threshold, weighting
+            As in :meth:`cluster_phase_spectra`.
+        xray_lines : bool
+            Mark the X-ray lines of ``metadata.Sample``.
+        log : bool
+            Logarithmic intensity axis instead of a cascade.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure.
+        """
+        from hyperspy_cmeans import drawing
+        from hyperspy_cmeans.signals import _fuzzy
+
+        spectra = self.cluster_phase_spectra(threshold, weighting)
+        energy = self.axes_manager.signal_axes[0].axis
+        lines = _fuzzy.line_energies(self) if xray_lines else None
+        return drawing.plot_phase_spectra(
+            energy, spectra.data, lines, log=log, title=spectra.metadata.General.title
+        )
+
+    def plot_data_space(self, color_by="label", max_points=50000):
+        """Pairwise scatter plots of the data-space scores of the clustering.
+
+        Parameters
+        ----------
+        color_by : {"label", "membership"}
+            Colour by hard label (unassigned grey) or by the
+            membership-weighted blend of the cluster colours.
+        max_points : int
+            Random subsample size for large maps.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure.
+        """
+        from hyperspy_cmeans import _learning_results as lrio
+        from hyperspy_cmeans import drawing, phases
+
+        if color_by not in ("label", "membership"):
+            raise ValueError(f"color_by={color_by!r}; use 'label' or 'membership'.")
+        res = lrio.read_cluster_results(self)
+        u = res["memberships"].T
+        labels = phases.hard_labels(u, res["parameters"].get("assignment_threshold", 0.5))
+        return drawing.plot_data_space(
+            res["scores"],
+            labels=labels if color_by == "label" else None,
+            memberships=u if color_by == "membership" else None,
+            max_points=max_points,
+            title=f"Data space ({res['parameters'].get('source', '')})",
+        )
+
+    def export_data_space(self, path):
+        """Write the data-space scores, memberships and labels to a CSV file.
+
+        One row per unmasked pixel with its navigation coordinates, scores,
+        memberships and hard label (-1 = unassigned): ParaView opens it as
+        points ("Table To Points"), as the study did for 3-D exploration.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            Output file name.
+
+        Returns
+        -------
+        pathlib.Path
+            The written file.
+        """
+        from hyperspy_cmeans.signals import _fuzzy
+
+        return _fuzzy.export_data_space(self, path)
+
 
 class LazyEDSSEMCmeansSpectrum(EDSSEMCmeansSpectrum, LazyEDSSEMSpectrum):
     """Lazy (dask-backed) EDS spectrum image with fuzzy c-means phase analysis."""
