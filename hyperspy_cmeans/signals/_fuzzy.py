@@ -424,3 +424,135 @@ def export_data_space(signal, path):
     fmt = ["%.6g"] * (table.shape[1] - 1) + ["%d"]
     np.savetxt(path, table, delimiter=",", header=",".join(header), comments="", fmt=fmt)
     return path
+
+
+class ClusterNumberScan:
+    """Result of :meth:`EDSSEMCmeansSpectrum.estimate_number_of_fuzzy_clusters`.
+
+    Attributes
+    ----------
+    estimate : int
+        The number of clusters with the best index value.
+    metric : str
+        The validity index used.
+    n_clusters : list of int
+        The numbers of clusters tried.
+    values : list of float
+        The index for each number of clusters.
+    memberships : dict or None
+        ``{n: (n, ny, nx) memberships}`` of every run, in stable cluster
+        order, if ``keep_memberships=True``.
+    """
+
+    def __init__(self, estimate, metric, n_clusters, values, memberships):
+        self.estimate = estimate
+        self.metric = metric
+        self.n_clusters = n_clusters
+        self.values = values
+        self.memberships = memberships
+
+    def __repr__(self):
+        pairs = ", ".join(f"{n}: {v:.4g}" for n, v in zip(self.n_clusters, self.values, strict=True))
+        return f"<ClusterNumberScan {self.metric} {{{pairs}}} -> {self.estimate}>"
+
+    def plot_memberships(self):
+        """Membership maps of every run, one row per number of clusters.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Rows of membership maps, cluster colours as in every other plot.
+        """
+        import matplotlib.pyplot as plt
+
+        from hyperspy_cmeans.drawing import cluster_colors
+
+        if not self.memberships:
+            raise ValueError("run the scan with keep_memberships=True to plot its memberships.")
+        rows = len(self.memberships)
+        cols = max(self.memberships)
+        fig, axs = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.2 * rows), squeeze=False, layout="constrained")
+        for r, (n, maps) in enumerate(sorted(self.memberships.items())):
+            colors = cluster_colors(n)
+            for k in range(cols):
+                ax = axs[r, k]
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if k >= n:
+                    ax.axis("off")
+                    continue
+                ax.imshow(maps[k], vmin=0, vmax=1, cmap="viridis", interpolation="nearest")
+                for spine in ax.spines.values():
+                    spine.set_edgecolor(colors[k])
+                    spine.set_linewidth(2.5)
+            value = self.values[self.n_clusters.index(n)]
+            mark = " *" if n == self.estimate else ""
+            axs[r, 0].set_ylabel(f"n = {n}{mark}\n{value:.3g}")
+        fig.suptitle(f"Memberships for each number of clusters ({self.metric}; * = estimate)")
+        return fig
+
+
+def scan_cluster_numbers(
+    signal,
+    cluster_range,
+    metric,
+    algorithm,
+    m,
+    source,
+    n_components,
+    preprocessing,
+    navigation_mask,
+    signal_mask,
+    n_init,
+    max_iter,
+    tol,
+    random_state,
+    keep_memberships,
+    show_progressbar,
+    **kwargs,
+):
+    """Fit every number of clusters on one data space and score each with ``metric``."""
+    from hyperspy_cmeans.cmeans import VALIDITY_INDICES, best_n_clusters
+
+    if metric not in VALIDITY_INDICES:
+        raise ValueError(f"metric={metric!r} is not known; use one of {sorted(VALIDITY_INDICES)}.")
+    try:
+        numbers_ = sorted({int(n) for n in cluster_range})
+    except (TypeError, ValueError):
+        raise ValueError(f"cluster_range must be integers >= 2, got {cluster_range!r}.") from None
+    if not numbers_ or numbers_[0] < 2:
+        raise ValueError(f"cluster_range must hold integers >= 2, got {list(cluster_range)!r}.")
+    for n in numbers_:
+        check_common_arguments(signal, n, m, 0.5, algorithm)
+    nav_mask = navigation_mask_of(signal, navigation_mask)
+    if numbers_[-1] > int((~nav_mask).sum()):
+        raise ValueError(f"cluster_range reaches {numbers_[-1]}, more than the unmasked pixels.")
+    index_function, _ = VALIDITY_INDICES[metric]
+    scores = {}
+    kept = {} if keep_memberships else None
+    with progress(show_progressbar):
+        features, _ = data_space(signal, source, n_components, preprocessing, nav_mask, signal_mask)
+    for n in numbers_:
+        if isinstance(algorithm, str):
+            est, _ = clustering.make_estimator(algorithm, n, m, n_init, max_iter, tol, random_state, **kwargs)
+        else:
+            est = clustering.fresh_estimator(algorithm)
+            key = "n_clusters" if "n_clusters" in est.get_params() else "n_components"
+            est.set_params(**{key: n})
+        fit = clustering.fit_clusters(est, features, n)
+        u = fit.memberships
+        if metric in ("partition_coefficient", "partition_entropy"):
+            value = index_function(u)
+        elif metric == "fuzzy_silhouette":
+            value = index_function(features, u, random_state=random_state, sample_size=min(len(u), 4000))
+        else:
+            value = index_function(features, u, fit.centroids, m=fit.m, distances=fit.distances)
+        scores[n] = float(value)
+        _logger.info("%d clusters: %s = %.5g", n, metric, value)
+        if kept is not None:
+            full = np.full((nav_mask.size, n), np.nan)
+            full[~nav_mask] = u
+            kept[n] = full.T.reshape((n,) + signal.axes_manager.navigation_shape[::-1])
+    estimate = best_n_clusters(scores, metric)
+    lrio.write_cluster_metric(signal, numbers_, [scores[n] for n in numbers_], metric, estimate)
+    return ClusterNumberScan(estimate, metric, numbers_, [scores[n] for n in numbers_], kept)

@@ -176,6 +176,88 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         )
         return estimator if return_info else self
 
+    def estimate_number_of_fuzzy_clusters(
+        self,
+        cluster_range=range(2, 9),
+        metric="xie_beni",
+        algorithm="gustafson_kessel",
+        m=2.0,
+        source="pca",
+        n_components=3,
+        preprocessing="standard",
+        navigation_mask=None,
+        signal_mask=None,
+        n_init=10,
+        max_iter=300,
+        tol=1e-4,
+        random_state=None,
+        keep_memberships=False,
+        return_info=False,
+        show_progressbar=None,
+        **kwargs,
+    ):
+        """Choose the number of clusters with a fuzzy validity index.
+
+        The study's "big loop": the data space is computed once, then every
+        number of clusters in ``cluster_range`` is clustered and scored. The
+        scan is stored so that HyperSpy's ``plot_cluster_metric()`` shows it;
+        the cluster results of ``fuzzy_cluster`` are not changed.
+
+        Parameters
+        ----------
+        cluster_range : iterable of int
+            Numbers of clusters to try (each >= 2).
+        metric : str
+            ``"xie_beni"`` (default, lower is better), ``"fukuyama_sugeno"``
+            (lower), ``"partition_coefficient"`` (higher),
+            ``"partition_entropy"`` (lower) or ``"fuzzy_silhouette"``
+            (higher). Xie–Beni and Fukuyama–Sugeno use each algorithm's own
+            norm (Gustafson–Kessel distances for GK).
+        algorithm, m, source, n_components, preprocessing, navigation_mask, signal_mask
+            As in :meth:`fuzzy_cluster`. An estimator object is cloned and its
+            ``n_clusters`` (or ``n_components``) set for every run.
+        n_init, max_iter, tol, random_state
+            As in :meth:`fuzzy_cluster`.
+        keep_memberships : bool
+            Keep every run's membership maps (for
+            ``ClusterNumberScan.plot_memberships()``, side by side).
+        return_info : bool
+            Return the whole :class:`~hyperspy_cmeans.signals._fuzzy.ClusterNumberScan`
+            instead of the estimate.
+        show_progressbar : bool or None
+            Progress bar for passes over lazy data.
+        **kwargs
+            Extra parameters of the named estimator.
+
+        Returns
+        -------
+        int or ClusterNumberScan
+            The estimated number of clusters, or the scan with
+            ``return_info=True``.
+        """
+        from hyperspy_cmeans.signals import _fuzzy
+
+        scan = _fuzzy.scan_cluster_numbers(
+            self,
+            cluster_range,
+            metric,
+            algorithm,
+            m,
+            source,
+            n_components,
+            preprocessing,
+            navigation_mask,
+            signal_mask,
+            n_init,
+            max_iter,
+            tol,
+            random_state,
+            keep_memberships or return_info,
+            show_progressbar,
+            **kwargs,
+        )
+        return scan if return_info else scan.estimate
+
     def get_cluster_memberships(self):
         """Membership maps of the fuzzy clusters as an image stack.
 
