@@ -133,7 +133,7 @@ def _features_from_signal(signal, source, n_components, preprocessing, keep, sig
         # e.g. the element maps of get_lines_intensity(): one feature per map
         columns = []
         for s in source:
-            if s.axes_manager.signal_size * max(s.axes_manager.navigation_size, 1) != n:
+            if np.asarray(s.data).size != n:
                 raise ValueError(
                     f"source map {s.metadata.General.title!r} has shape {s.data.shape}; every map "
                     f"needs one value per pixel ({am.navigation_shape[::-1]} in NumPy order)."
@@ -390,14 +390,18 @@ def navigation_calibration(signal):
 
 def line_energies(signal):
     """Energies (keV) of the X-ray lines in ``metadata.Sample`` (lines, or the elements' main lines)."""
-    from exspy.utils.eds import _get_energy_xray_line
+    from exspy.material import elements as database
 
     lines = list(signal.metadata.get_item("Sample.xray_lines", []) or [])
     if not lines and signal.metadata.get_item("Sample.elements"):
         lines = signal._get_lines_from_elements(
             signal.metadata.Sample.elements, only_one=True, only_lines=("a",)
         )
-    return {line: float(_get_energy_xray_line(line)) for line in lines}
+    energies = {}
+    for line in lines:
+        element, name = line.split("_")
+        energies[line] = float(database[element].Atomic_properties.Xray_lines[name]["energy (keV)"])
+    return energies
 
 
 def export_data_space(signal, path):

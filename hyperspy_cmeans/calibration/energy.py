@@ -1,0 +1,670 @@
+"""Energy calibration of an EDS spectrum from its peaks.
+
+The search works in channel indices, so it does not depend on the current
+calibration of the axis (none, rough or wrong):
+
+1. Significant peaks are found and fitted to sub-channel positions
+   (:func:`~hyperspy_cmeans.calibration.peaks.find_spectrum_peaks`).
+2. Every pair of strong peaks matched to every pair of strong candidate lines
+   gives a hypothesis ``energy = offset + scale * channel``; hypotheses
+   outside the plausible scale/offset range, or for which a peak is much
+   narrower or wider than the detector resolution allows at that line's
+   energy, are dropped.
+3. Each hypothesis is scored by consensus: every line it predicts inside the
+   spectrum that has a width-consistent peak within the tolerance adds the
+   log-significance of that peak (times the square root of the line's
+   relative weight, so weak lines count little); every strong line it
+   predicts inside the spectrum without a peak costs a penalty.
+4. The best hypotheses are refined by iterated matching and weighted least
+   squares through the matched (inlier) lines; the refined solution with the
+   best score wins. Weak lines (Kb, L satellites) are only kept when the
+   main line of their family is matched too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hyperspy_cmeans.calibration.peaks import (
+    estimate_noise_gain,
+    find_spectrum_peaks,
+    fit_line_template,
+)
+
+__all__ = [
+    "DEFAULT_OFFSET_RANGE",
+    "DEFAULT_SCALE_RANGE",
+    "ENERGY_CALIBRATION_NODE",
+    "EnergyCalibration",
+    "LineMatch",
+    "calibrate_spectrum",
+]
+
+#: Default range of the energy scale searched, eV per channel.
+DEFAULT_SCALE_RANGE = (2.0, 40.0)
+#: Default range of the energy of channel 0 searched, keV.
+DEFAULT_OFFSET_RANGE = (-1.0, 1.0)
+#: Where the calibration is recorded in a signal's metadata.
+ENERGY_CALIBRATION_NODE = "Signal.Energy_calibration"
+
+_N_HYPOTHESIS_PEAKS = 12
+_N_REFINED = 12
+_WIDTH_RATIO = (0.5, 2.2)
+_MAIN_WEIGHT = 0.5
+_ENERGY_FLOOR = 0.0001  # keV: line-energy / line-shape uncertainty floor
+
+
+@dataclass(frozen=True)
+class LineMatch:
+    """One peak matched to one candidate line.
+
+    Attributes
+    ----------
+    line : str
+        Candidate line name, e.g. ``"Fe_Ka"``.
+    energy : float
+        Database energy of the line (weight-averaged over unresolved lines), keV.
+    channel : float
+        Fitted peak position, channels.
+    channel_std : float
+        Standard error of ``channel``.
+    residual : float
+        ``energy`` minus the calibrated energy of ``channel``, eV.
+    fitted : bool
+        Whether the match was used in the least-squares fit.
+    note : str
+        Why it was not: ``"overlap"`` (the line overlaps a line of another
+        element, so its peak position depends on the composition) or
+        ``"outlier"`` (far off the line through the others); empty if fitted.
+    """
+
+    line: str
+    energy: float
+    channel: float
+    channel_std: float
+    residual: float
+    fitted: bool
+    note: str = ""
+
+
+class EnergyCalibration:
+    """Result of an energy calibration from peaks.
+
+    Attributes
+    ----------
+    scale, offset : float
+        Calibration ``energy = offset + scale * channel``, keV per channel and
+        keV.
+    scale_std, offset_std : float
+        Their standard errors, from the weighted least-squares covariance;
+        the weights combine each peak position's statistical error with an
+        extra scatter estimated from the residuals (so that the reduced
+        chi-square is at most 1), which covers systematic line shifts.
+    matches : list of LineMatch
+        The matched lines, sorted by energy.
+    rms : float
+        Root-mean-square residual of the fitted lines, eV.
+    spectrum : numpy.ndarray
+        The (summed) spectrum that was calibrated.
+    peaks : PeakTable
+        All significant peaks found in ``spectrum``.
+    units : str
+        ``"keV"``.
+    """
+
+    units = "keV"
+
+    def __init__(self, scale, offset, scale_std, offset_std, matches, spectrum, peaks):
+        self.scale = float(scale)
+        self.offset = float(offset)
+        self.scale_std = float(scale_std)
+        self.offset_std = float(offset_std)
+        self.matches = list(matches)
+        self.spectrum = np.asarray(spectrum)
+        self.peaks = peaks
+        res = np.array([m.residual for m in self.matches if m.fitted])
+        self.rms = float(np.sqrt(np.mean(res**2))) if res.size else float("nan")
+
+    @property
+    def n_channels(self):
+        """Number of channels of the calibrated spectrum."""
+        return self.spectrum.size
+
+    def energy(self, channel):
+        """Energy (keV) of a (fractional) channel index.
+
+        Parameters
+        ----------
+        channel : float or array_like
+            Channel index.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            ``offset + scale * channel``.
+        """
+        return self.offset + self.scale * np.asarray(channel, dtype=float)
+
+    def table(self):
+        """Return the matches as a text table.
+
+        Returns
+        -------
+        str
+            One row per matched line: name, database energy (keV), fitted
+            channel, residual (eV) and whether it was fitted.
+        """
+        rows = [f"{'line':<24}{'energy (keV)':>13}{'channel':>11}{'residual (eV)':>15}  fitted"]
+        for m in self.matches:
+            rows.append(
+                f"{m.line:<24}{m.energy:>13.4f}{m.channel:>11.2f}{m.residual:>15.2f}  "
+                f"{'yes' if m.fitted else f'no ({m.note})'}"
+            )
+        return "\n".join(rows)
+
+    def __repr__(self):
+        return (
+            f"<EnergyCalibration: scale={self.scale * 1000:.4f}±{self.scale_std * 1000:.4f} "
+            f"eV/channel, offset={self.offset:.5f}±{self.offset_std:.5f} keV, "
+            f"{sum(m.fitted for m in self.matches)} lines, rms={self.rms:.2f} eV>\n" + self.table()
+        )
+
+    def to_dict(self):
+        """Return the calibration as plain Python types, for metadata.
+
+        Returns
+        -------
+        dict
+            ``scale``, ``offset`` (keV), ``scale_std``, ``offset_std``,
+            ``units``, ``rms_residual_eV`` and, for the fitted lines,
+            ``lines``, ``line_energies_keV``, ``channels`` and
+            ``residuals_eV``.
+        """
+        fitted = [m for m in self.matches if m.fitted]
+        return {
+            "method": "calibrate_energy_from_peaks",
+            "scale": self.scale,
+            "offset": self.offset,
+            "scale_std": self.scale_std,
+            "offset_std": self.offset_std,
+            "units": self.units,
+            "rms_residual_eV": self.rms,
+            "lines": [m.line for m in fitted],
+            "line_energies_keV": [float(m.energy) for m in fitted],
+            "channels": [float(m.channel) for m in fitted],
+            "residuals_eV": [float(m.residual) for m in fitted],
+        }
+
+    def apply(self, signal):
+        """Copy this calibration onto a signal with the same number of channels.
+
+        Sets the signal axis ``scale``, ``offset``, ``units="keV"`` and
+        ``name="Energy"``, and records the calibration in
+        ``metadata.Signal.Energy_calibration`` (see :meth:`to_dict`, plus the
+        ``previous_scale``, ``previous_offset`` and ``previous_units`` of the
+        axis).
+
+        Parameters
+        ----------
+        signal : hyperspy.signal.BaseSignal
+            A signal with one uniform signal axis of ``n_channels`` channels.
+
+        Returns
+        -------
+        hyperspy.signal.BaseSignal
+            ``signal``, modified in place.
+
+        Raises
+        ------
+        ValueError
+            If the signal axis is not uniform or has another size; the signal
+            is then left unchanged.
+        """
+        axis = _check_energy_axis(signal)
+        if axis.size != self.n_channels:
+            raise ValueError(
+                f"The calibration is for {self.n_channels} channels, the signal has {axis.size}."
+            )
+        record = self.to_dict()
+        record["previous_scale"] = float(axis.scale)
+        record["previous_offset"] = float(axis.offset)
+        record["previous_units"] = axis.units if isinstance(axis.units, str) else ""
+        axis.scale = self.scale
+        axis.offset = self.offset
+        axis.units = self.units
+        axis.name = "Energy"
+        signal.metadata.set_item(ENERGY_CALIBRATION_NODE, record)
+        return signal
+
+    def plot(self, ax=None, yscale="linear"):
+        """Plot the spectrum on the calibrated axis with the matched lines.
+
+        Fitted lines are drawn as solid vertical lines at their database
+        energies, matched but unfitted (overlapping) lines dashed, and the
+        peaks that matched no line are marked with grey triangles.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw in; a new figure is created by default.
+        yscale : {"linear", "log"}, default "linear"
+            Scale of the intensity axis.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn in.
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib.transforms import blended_transform_factory
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(10, 4.5))
+        energy = self.energy(np.arange(self.n_channels))
+        ax.plot(energy, self.spectrum, color="k", lw=0.8, label="spectrum")
+        ax.set_yscale(yscale)
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        for m in self.matches:
+            color = "tab:red" if m.fitted else "tab:blue"
+            ax.axvline(m.energy, color=color, lw=0.8, ls="-" if m.fitted else "--", alpha=0.8)
+            ax.text(
+                m.energy,
+                0.98,
+                f" {m.line} ({m.residual:+.1f} eV)" if m.fitted else f" {m.line}",
+                transform=trans,
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=7,
+                color=color,
+            )
+        matched = {round(m.channel, 6) for m in self.matches}
+        free = [i for i, p in enumerate(self.peaks.position) if round(p, 6) not in matched]
+        if free:
+            pos = self.peaks.position[free]
+            y = np.interp(pos, np.arange(self.n_channels), self.spectrum)
+            ax.plot(self.energy(pos), y, "v", color="0.5", ms=5, label="unmatched peaks", ls="none")
+        ax.set_xlim(energy[0], energy[-1])
+        ax.set_xlabel("Energy (keV)")
+        ax.set_ylabel("Counts (summed)")
+        ax.set_title(
+            f"scale = {self.scale * 1000:.4f} ± {self.scale_std * 1000:.4f} eV/channel, "
+            f"offset = {self.offset * 1000:.1f} ± {self.offset_std * 1000:.1f} eV, "
+            f"rms = {self.rms:.1f} eV",
+            fontsize=9,
+        )
+        ax.legend(loc="center right", fontsize=8)
+        return ax
+
+
+def _check_energy_axis(signal):
+    """Return the single uniform signal axis of ``signal`` or raise ValueError."""
+    axes = signal.axes_manager.signal_axes
+    if len(axes) != 1:
+        raise ValueError("The signal must have exactly one signal axis.")
+    axis = axes[0]
+    if not getattr(axis, "is_uniform", False):
+        raise ValueError("The energy axis is not uniform; it cannot be calibrated linearly.")
+    return axis
+
+
+def calibrate_spectrum(
+    spectrum,
+    candidates,
+    scale_range=None,
+    offset_range=None,
+    tolerance=None,
+    min_significance=6.0,
+):
+    """Calibrate the energy axis of a 1D spectrum from its peaks.
+
+    Parameters
+    ----------
+    spectrum : array_like
+        1D spectrum (e.g. the sum of a map over its navigation axes).
+    candidates : list of CandidateLine
+        Candidate lines, from
+        :func:`~hyperspy_cmeans.calibration.lines.build_line_table`.
+    scale_range : tuple of float, optional
+        Plausible energy scale, eV per channel; default
+        :data:`DEFAULT_SCALE_RANGE` (2 to 40).
+    offset_range : tuple of float, optional
+        Plausible energy of channel 0, keV; default
+        :data:`DEFAULT_OFFSET_RANGE` (-1 to 1).
+    tolerance : float, optional
+        Largest distance between a peak and a line it is matched to, eV.
+        Default: 0.4 times the detector FWHM at the line, plus the spread of
+        unresolved lines merged into the candidate.
+    min_significance : float, default 6.0
+        Peaks less significant than this (net counts over noise) are ignored.
+
+    Returns
+    -------
+    EnergyCalibration
+        The calibration and the matches.
+
+    Raises
+    ------
+    ValueError
+        If the ranges are invalid, or fewer than two lines can be matched.
+    """
+    y = np.asarray(spectrum, dtype=float).ravel()
+    n = y.size
+    smin, smax = _check_range(scale_range, DEFAULT_SCALE_RANGE, "scale_range", positive=True)
+    smin, smax = smin / 1000.0, smax / 1000.0
+    omin, omax = _check_range(offset_range, DEFAULT_OFFSET_RANGE, "offset_range")
+    if tolerance is not None and not tolerance > 0:
+        raise ValueError("tolerance must be a positive number of eV.")
+    if sum(not c.model_only for c in candidates) < 2:
+        raise ValueError("At least two candidate lines are needed to calibrate.")
+    if n < 8 or not np.isfinite(y).any():
+        raise ValueError("The spectrum is too short or empty to calibrate.")
+
+    peaks = find_spectrum_peaks(y, min_significance=min_significance)
+    lines = _LineArrays(candidates, tolerance)
+    if len(peaks) < 2:
+        raise ValueError(
+            f"Fewer than two significant peaks found ({len(peaks)}); cannot calibrate."
+        )
+    hyps = _hypotheses(peaks, lines, (smin, smax), (omin, omax))
+    if hyps.shape[0] == 0:
+        raise ValueError(
+            "Fewer than two lines matched: no pair of peaks fits a pair of candidate "
+            "lines within the scale and offset ranges."
+        )
+    scores = _score(hyps, peaks, lines, n)
+    best = None
+    for h in _distinct_top(hyps, scores, n, _N_REFINED):
+        refined = _refine(hyps[h], peaks, lines, n, (smin, smax), (omin, omax))
+        if refined is None:
+            continue
+        score = float(_score(np.array([refined[:2]]), peaks, lines, n)[0])
+        key = (round(score, 9), -refined[2])
+        if best is None or key > best[0]:
+            best = (key, refined)
+    if best is None:
+        raise ValueError(
+            "Fewer than two lines matched: no consistent set of at least two "
+            "resolved lines was found."
+        )
+    scale, offset = best[1][:2]
+    scale, offset, cov, matches = _final_fit(y, scale, offset, peaks, lines, n)
+    return EnergyCalibration(
+        scale, offset, np.sqrt(cov[1, 1]), np.sqrt(cov[0, 0]), matches, y, peaks
+    )
+
+
+def _check_range(value, default, name, positive=False):
+    if value is None:
+        value = default
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair of numbers (low, high).") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi) or (positive and lo <= 0):
+        raise ValueError(f"{name} must satisfy {'0 < ' if positive else ''}low < high.")
+    return lo, hi
+
+
+class _LineArrays:
+    """Candidate lines as arrays, with tolerance, width and family links."""
+
+    def __init__(self, candidates, tolerance):
+        self.model = list(candidates)
+        candidates = [c for c in candidates if not c.model_only]
+        self.candidates = candidates
+        self.energy = np.array([c.energy for c in candidates])
+        self.weight = np.array([c.weight for c in candidates])
+        self.spread = np.array([c.spread for c in candidates])
+        self.ambiguous = np.array([c.ambiguous for c in candidates])
+        fwhm = np.array([c.fwhm for c in candidates])
+        # expected peak FWHM (keV) including the unresolved lines
+        self.fwhm_eff = np.sqrt(fwhm**2 + (2.3548 * self.spread) ** 2)
+        if tolerance is None:
+            self.tol = 0.4 * fwhm + self.spread
+        else:
+            self.tol = np.full(len(candidates), tolerance / 1000.0)
+        self.strong = self.weight >= _MAIN_WEIGHT
+        # index of the main (strongest) candidate of each candidate's family
+        fam = [_family_key(c) for c in candidates]
+        self.main = np.array(
+            [
+                max((k for k in range(len(fam)) if fam[k] == fam[j]), key=lambda k: self.weight[k])
+                for j in range(len(fam))
+            ]
+        )
+
+
+def _family_key(candidate):
+    el, line = candidate.name.split("+")[0].split("_")
+    return el, line[0]
+
+
+def _width_ok(width_ch, fwhm_eff, scale):
+    """Whether measured widths (channels) fit the expected ones at ``scale``."""
+    expected = np.sqrt((fwhm_eff / scale) ** 2 + 0.46)  # + channel binning
+    ratio = width_ch / expected
+    return (ratio > _WIDTH_RATIO[0]) & (ratio < _WIDTH_RATIO[1])
+
+
+def _hypotheses(peaks, lines, srange, orange):
+    """(scale, offset) from every pair of strong peaks and strong lines."""
+    order = np.argsort(-peaks.significance)[:_N_HYPOTHESIS_PEAKS]
+    hp = np.sort(order)
+    hl = np.flatnonzero(lines.strong)
+    if hl.size < 2:
+        hl = np.arange(len(lines.energy))
+    pa, pb = np.triu_indices(hp.size, 1)
+    la, lb = np.triu_indices(hl.size, 1)
+    pa, pb, la, lb = hp[pa], hp[pb], hl[la], hl[lb]
+    ca, cb = peaks.position[pa][:, None], peaks.position[pb][:, None]
+    ea, eb = lines.energy[la][None, :], lines.energy[lb][None, :]
+    scale = (eb - ea) / (cb - ca)
+    offset = ea - scale * ca
+    ok = (scale >= srange[0]) & (scale <= srange[1])
+    ok &= (offset >= orange[0]) & (offset <= orange[1])
+    ok &= _width_ok(peaks.width[pa][:, None], lines.fwhm_eff[la][None, :], scale)
+    ok &= _width_ok(peaks.width[pb][:, None], lines.fwhm_eff[lb][None, :], scale)
+    return np.column_stack([scale[ok], offset[ok]])
+
+
+def _assign(scale, offset, peaks, lines, n):
+    """Peak-to-line assignment for each hypothesis.
+
+    Returns the (H, N) index of the line assigned to each peak (-1 for none),
+    the (H, M) boolean "line predicted inside the spectrum" and the (H, N, M)
+    boolean "peak i may be line j".
+    """
+    pred = (lines.energy[None, :] - offset[:, None]) / scale[:, None]  # (H, M)
+    inside = (pred > 0) & (pred < n - 1)
+    dist = np.abs(peaks.position[None, :, None] - pred[:, None, :])  # (H, N, M)
+    tol = lines.tol[None, None, :] / scale[:, None, None] + 3.0 * peaks.position_std[None, :, None]
+    ok = (dist < tol) & inside[:, None, :]
+    ok &= _width_ok(peaks.width[None, :, None], lines.fwhm_eff[None, None, :], scale[:, None, None])
+    norm = np.where(ok, dist / tol, np.inf)
+    best = np.argmin(norm, axis=2)
+    has = np.isfinite(np.take_along_axis(norm, best[..., None], axis=2)[..., 0])
+    return np.where(has, best, -1), inside, ok
+
+
+def _score(hyps, peaks, lines, n, chunk=2048):
+    """Consensus score of each (scale, offset) hypothesis."""
+    gain = np.log(np.maximum(peaks.significance, 1.0))
+    line_w = np.sqrt(np.minimum(lines.weight, 1.0))
+    penalty = 1.0 * np.minimum(lines.weight, 1.0) * (lines.strong & ~lines.ambiguous)
+    out = np.empty(hyps.shape[0])
+    m = len(lines.energy)
+    for start in range(0, hyps.shape[0], chunk):
+        s, o = hyps[start : start + chunk, 0], hyps[start : start + chunk, 1]
+        assigned, inside, _ = _assign(s, o, peaks, lines, n)
+        contrib = np.zeros((s.size, m))
+        hh, ii = np.nonzero(assigned >= 0)
+        jj = assigned[hh, ii]
+        # one peak per line: keep the best contribution for each line
+        np.maximum.at(contrib, (hh, jj), gain[ii] * line_w[jj])
+        matched = contrib > 0
+        # weak lines count only if the main line of their family is matched
+        main_ok = matched[:, lines.main] | ~inside[:, lines.main]
+        contrib *= main_ok
+        missing = inside & ~matched
+        out[start : start + chunk] = contrib.sum(axis=1) - (missing * penalty).sum(axis=1)
+    return out
+
+
+def _distinct_top(hyps, scores, n, k):
+    """Indices of the k best hypotheses that differ by more than ~1 channel."""
+    chosen = []
+    for h in np.argsort(-scores):
+        s, o = hyps[h]
+        if any(abs(s - hyps[c, 0]) * n < 2.0 * s and abs(o - hyps[c, 1]) < 2.0 * s for c in chosen):
+            continue
+        chosen.append(h)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def _refine(hyp, peaks, lines, n, srange, orange, max_iter=10):
+    """Iterated matching + weighted least squares from one hypothesis.
+
+    Returns ``(scale, offset, chi2)`` or None if fewer than two resolved
+    lines stay matched or the solution leaves the plausible ranges.
+    """
+    scale, offset = float(hyp[0]), float(hyp[1])
+    previous, chi2 = None, np.inf
+    for _ in range(max_iter):
+        fit = [
+            (i, j) for i, j in _matches(scale, offset, peaks, lines, n) if not lines.ambiguous[j]
+        ]
+        if len(fit) < 2 or tuple(fit) == previous:
+            break
+        previous = tuple(fit)
+        ii, jj = (np.array(a) for a in zip(*fit, strict=True))
+        x = peaks.position[ii]
+        if np.ptp(x) <= 0:
+            return None
+        sigma = np.sqrt(
+            (scale * peaks.position_std[ii]) ** 2 + lines.spread[jj] ** 2 + _ENERGY_FLOOR**2
+        )
+        offset, scale, _, chi2 = _wls(x, lines.energy[jj], sigma)
+        if not (srange[0] <= scale <= srange[1] and orange[0] <= offset <= orange[1]):
+            return None
+    if previous is None or len(previous) < 2:
+        return None
+    return scale, offset, chi2
+
+
+def _final_fit(y, scale, offset, peaks, lines, n, n_iter=3):
+    """Refit the matched peaks with their line templates, then the straight line.
+
+    Each matched candidate's position is refitted with the shape of all its
+    unresolved lines (and its overlapping neighbours) at the current
+    calibration, which removes the bias of fitting a single Gaussian to a
+    blend; the weighted least-squares line is then refitted, a few times.
+    """
+    gain = estimate_noise_gain(y)
+    pairs = _matches(scale, offset, peaks, lines, n)
+    cov = None
+    for _ in range(n_iter):
+        chan, chan_std, sys_err = {}, {}, {}
+        for i, j in pairs:
+            fitted = _template_position(y, scale, offset, j, lines, gain)
+            if fitted is None:  # fall back to the single-peak fit
+                chan[j], chan_std[j] = peaks.position[i], peaks.position_std[i]
+                sys_err[j] = lines.spread[j]
+            else:
+                chan[j], chan_std[j] = fitted
+                sys_err[j] = 0.25 * lines.spread[j]
+        fit = [j for _, j in pairs if not lines.ambiguous[j]]
+        sigma = {
+            j: np.sqrt((scale * chan_std[j]) ** 2 + sys_err[j] ** 2 + _ENERGY_FLOOR**2) for j in fit
+        }
+        fit, offset, scale, cov = _clipped_wls(fit, chan, sigma, lines.energy)
+    matches = [
+        LineMatch(
+            line=lines.candidates[j].name,
+            energy=float(lines.energy[j]),
+            channel=float(chan[j]),
+            channel_std=float(chan_std[j]),
+            residual=float((lines.energy[j] - (offset + scale * chan[j])) * 1000.0),
+            fitted=j in fit,
+            note="" if j in fit else ("overlap" if lines.ambiguous[j] else "outlier"),
+        )
+        for j in sorted(chan, key=lambda j: lines.energy[j])
+    ]
+    return scale, offset, cov, matches
+
+
+def _clipped_wls(fit, chan, sigma, energy, threshold=5.0):
+    """Weighted line fit with extra scatter, dropping gross outliers one at a time.
+
+    With four points or more, the point with the largest normalised residual
+    is dropped if, predicted by the fit of the others, it misses by more than
+    ``threshold`` times its uncertainty (its own, the others' extra scatter
+    and the prediction's).
+    """
+    fit = list(fit)
+
+    def wls(keys):
+        x = np.array([chan[j] for j in keys])
+        s = np.array([sigma[j] for j in keys])
+        return _wls_scatter(x, energy[keys], s)
+
+    while True:
+        offset, scale, cov, tau = wls(fit)
+        if len(fit) < 4:
+            return fit, offset, scale, cov
+        z = [(energy[j] - offset - scale * chan[j]) / np.hypot(sigma[j], tau) for j in fit]
+        worst = fit[int(np.argmax(np.abs(z)))]
+        others = [j for j in fit if j != worst]
+        o2, s2, cov2, tau2 = wls(others)
+        pred_var = cov2[0, 0] + 2 * chan[worst] * cov2[0, 1] + chan[worst] ** 2 * cov2[1, 1]
+        miss = abs(energy[worst] - o2 - s2 * chan[worst])
+        if miss <= threshold * np.sqrt(sigma[worst] ** 2 + tau2**2 + pred_var):
+            return fit, offset, scale, cov
+        fit = others
+
+
+def _wls_scatter(x, y, sigma):
+    """Weighted line fit with an extra scatter term estimated from the data.
+
+    Each point's variance is ``sigma**2 + tau**2``, with ``tau`` (keV) the
+    smallest value giving a reduced chi-square of at most 1 (0 when the
+    points agree within their statistical errors, or with two points). This
+    weights by counting statistics when the line positions agree, and evenly
+    when systematic deviations (line shapes, incomplete charge collection at
+    low energy) dominate.
+
+    Returns
+    -------
+    tuple
+        ``(offset, scale, cov, tau)``.
+    """
+    dof = x.size - 2
+
+    def chi2_red(tau):
+        return _wls(x, y, np.hypot(sigma, tau))[3] / dof
+
+    tau = 0.0
+    if dof > 0 and chi2_red(0.0) > 1.0:
+        lo, hi = 0.0, max(float(np.ptp(y)), 1e-3)
+        while chi2_red(hi) > 1.0:
+            hi *= 2.0
+        for _ in range(50):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if chi2_red(mid) > 1.0 else (lo, mid)
+        tau = hi
+    offset, scale, cov, _ = _wls(x, y, np.hypot(sigma, tau))
+    return offset, scale, cov, tau
+
+
+def _wls(x, y, sigma):
+    """Weighted straight-line fit y = a + b x; returns a, b, cov([a, b]), chi2."""
+    w = 1.0 / sigma
+    design = np.column_stack([np.ones_like(x), x]) * w[:, None]
+    coef, *_ = np.linalg.lstsq(design, y * w, rcond=None)
+    cov = np.linalg.inv(design.T @ design)
+    chi2 = float(np.sum(((y - design @ coef / w) * w) ** 2))
+    return float(coef[0]), float(coef[1]), cov, chi2
