@@ -79,12 +79,12 @@ def _check_finite_block(block):
         )
 
 
-def _validate(X, n_components, preprocessing):
+def _validate(shape, n_components, preprocessing):
     if preprocessing not in PREPROCESSING:
         raise ValueError(
             f"preprocessing={preprocessing!r} is not supported; use one of {PREPROCESSING}."
         )
-    n_pixels, n_channels = X.shape
+    n_pixels, n_channels = shape
     if not isinstance(n_components, (int, np.integer)) or n_components < 1:
         raise ValueError(f"n_components must be a positive integer, got {n_components!r}.")
     if n_components > min(n_pixels, n_channels):
@@ -94,34 +94,45 @@ def _validate(X, n_components, preprocessing):
         )
 
 
-def pca_scores(X, n_components=3, preprocessing="standard"):
-    """Project an unfolded spectrum image on its first principal components.
+def pca_scores(X, n_components=3, preprocessing="standard", keep=None):
+    """Project the spectra of a map on their first principal components.
 
     Parameters
     ----------
     X : numpy.ndarray or dask.array.Array
-        ``(n_pixels, n_channels)`` counts. Masked pixels and channels must
-        already be removed. Dask input is computed in passes over its blocks
-        (on an active ``dask.distributed.Client`` if there is one).
+        A NumPy array ``(n_pixels, n_channels)`` of the pixels to use, or a
+        dask array ``(*navigation_shape, n_channels)`` (the map itself, in
+        NumPy order, channels last), which is processed block by block
+        without reshaping its navigation chunks; a dask array is computed in
+        passes over its blocks (on an active ``dask.distributed.Client`` if
+        there is one).
     n_components : int
         Number of principal components to keep.
     preprocessing : {"standard", "center", "poisson"}
         How each channel is scaled before PCA (see the module docstring).
+    keep : numpy.ndarray of bool, optional
+        For dask input: ``navigation_shape`` mask of the pixels to use
+        (masked pixels may hold NaN). Default: all.
 
     Returns
     -------
     DataSpace
-        Scores, components and the preprocessing constants.
+        Scores of the used pixels (in row-major pixel order), components and
+        the preprocessing constants.
 
     Raises
     ------
     ValueError
         For an unknown preprocessing, too many components, or NaN/inf data.
     """
-    _validate(X, n_components, preprocessing)
     if isinstance(X, da.Array):
-        return _pca_scores_dask(X, n_components, preprocessing)
-    return _pca_scores_numpy(np.asarray(X), n_components, preprocessing)
+        if keep is None:
+            keep = np.ones(X.shape[:-1], dtype=bool)
+        _validate((int(keep.sum()), X.shape[-1]), n_components, preprocessing)
+        return _pca_scores_dask(X, np.asarray(keep, dtype=bool), n_components, preprocessing)
+    X = np.asarray(X)
+    _validate(X.shape, n_components, preprocessing)
+    return _pca_scores_numpy(X, n_components, preprocessing)
 
 
 def _poisson_weights(row_totals, column_sums, n_pixels):
@@ -157,41 +168,52 @@ def _pca_scores_numpy(X, n_components, preprocessing):
     )
 
 
-def _weighted(block, row_w, col_w):
-    """A float64 copy of ``block``, Poisson-weighted when weights are given."""
-    b = block.astype(np.float64)
+def _block_rows(block, keep_block, row_w, col_w):
+    """Float64 ``(pixels, channels)`` rows of a block, masked rows zeroed, weighted."""
+    rows = block.reshape(-1, block.shape[-1])
+    keep = keep_block.reshape(-1)
+    rows = np.where(keep[:, None], rows, 0).astype(np.float64)
+    _check_finite_block(rows)
     if col_w is not None:
-        b *= row_w[:, None] * col_w[None, :]
-    return b
+        rows *= row_w.reshape(-1)[:, None] * col_w[None, :]
+    return rows
 
 
-def _pca_scores_dask(X, n_components, preprocessing):
-    n_pixels, n_channels = X.shape
-    X = X.rechunk({1: -1})
-    n_blocks = X.numblocks[0]
+def _pca_scores_dask(X, keep, n_components, preprocessing):
+    nav_ndim = X.ndim - 1
+    n_channels = X.shape[-1]
+    X = X.rechunk({nav_ndim: -1})
+    nav_chunks = X.chunks[:nav_ndim]
+    keep_da = da.from_array(keep[..., None], chunks=(*nav_chunks, 1))
+    n_used = int(keep.sum())
+    block_grid = tuple((1,) * len(c) for c in nav_chunks)
+    col_w = None
+    row_w_da = da.ones(keep.shape + (1,), chunks=(*nav_chunks, 1))
     if preprocessing == "poisson":
-        totals, col_sums = dask.compute(X.sum(1, dtype=np.float64), X.sum(0, dtype=np.float64))
-        row_w, col_w = _poisson_weights(totals, col_sums, n_pixels)
-    else:
-        row_w, col_w = np.ones(n_pixels), None
-    row_w_da = da.from_array(row_w[:, None], chunks=(X.chunks[0], 1))
+        masked = da.where(keep_da, X, 0)
+        totals, col_sums = dask.compute(
+            masked.sum(-1, dtype=np.float64), masked.sum(tuple(range(nav_ndim)), dtype=np.float64)
+        )
+        row_w, col_w = _poisson_weights(totals, col_sums, n_used)
+        row_w_da = da.from_array(row_w[..., None], chunks=(*nav_chunks, 1))
 
-    def block_moments(block, rw):
-        _check_finite_block(block)
-        b = _weighted(block, rw[:, 0], col_w)
-        return np.concatenate([b.sum(0)[None, :], b.T @ b], axis=0)[None]
+    def block_moments(block, keep_block, rw):
+        rows = _block_rows(block, keep_block, rw, col_w)
+        out = np.concatenate([rows.sum(0)[None, :], rows.T @ rows], axis=0)
+        return out.reshape((1,) * nav_ndim + out.shape)
 
     moments = da.map_blocks(
         block_moments,
         X,
+        keep_da,
         row_w_da,
         dtype=np.float64,
-        chunks=((1,) * n_blocks, (n_channels + 1,), (n_channels,)),
-        new_axis=2,
+        chunks=(*block_grid, (n_channels + 1,), (n_channels,)),
+        new_axis=nav_ndim + 1,
     )
-    moments_total = moments.sum(axis=0).compute()
-    mean = moments_total[0] / n_pixels
-    cov = moments_total[1:] / n_pixels - np.outer(mean, mean)
+    moments_total = moments.sum(axis=tuple(range(nav_ndim))).compute()
+    mean = moments_total[0] / n_used
+    cov = moments_total[1:] / n_used - np.outer(mean, mean)
     if preprocessing == "standard":
         std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
         # StandardScaler's rule: (near-)constant channels keep a scale of 1
@@ -205,14 +227,16 @@ def _pca_scores_dask(X, n_components, preprocessing):
     components, _ = _fix_signs(eigvec[:, order[:n_components]].T)
     explained = eigval[:n_components] / eigval.sum()
 
-    def project(block, rw):
-        return ((_weighted(block, rw[:, 0], col_w) - mean) / scale) @ components.T
+    def project(block, keep_block, rw):
+        rows = _block_rows(block, keep_block, rw, col_w)
+        scores = ((rows - mean) / scale) @ components.T
+        return scores.reshape(block.shape[:-1] + (n_components,))
 
     scores = da.map_blocks(
-        project, X, row_w_da, dtype=np.float64, chunks=(X.chunks[0], (n_components,))
+        project, X, keep_da, row_w_da, dtype=np.float64, chunks=(*nav_chunks, (n_components,))
     ).compute()
     return DataSpace(
-        scores=scores,
+        scores=scores.reshape(-1, n_components)[keep.reshape(-1)],
         components=components,
         explained_variance_ratio=explained,
         mean=mean,

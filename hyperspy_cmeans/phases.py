@@ -81,10 +81,12 @@ def cluster_sums(X, labels, weights):
     Parameters
     ----------
     X : numpy.ndarray or dask.array.Array
-        ``(n_pixels, n_channels)`` spectra (all channels, masked pixels
-        included: they carry label -1 and zero weight).
+        Spectra of every pixel, channels last: ``(n_pixels, n_channels)``,
+        or for dask also the map itself ``(*navigation_shape, n_channels)``,
+        processed block by block. Masked pixels are included (they carry
+        label -1 and zero weight; NaN there is ignored).
     labels : numpy.ndarray
-        ``(n_pixels,)`` int hard labels, -1 for none.
+        ``(n_pixels,)`` int hard labels (row-major pixel order), -1 for none.
     weights : numpy.ndarray
         ``(n_pixels, n_clusters)`` non-negative weights (e.g. ``u**m``; NaN
         is treated as 0).
@@ -92,26 +94,40 @@ def cluster_sums(X, labels, weights):
     Returns
     -------
     hard_sums, weighted_sums : numpy.ndarray
-        Both ``(n_clusters, n_channels)`` float64: ``one_hot(labels).T @ X``
+        Both ``(n_clusters, n_channels)`` float64: ``one_hot(labels) @ X``
         and ``weights.T @ X``.
     """
     n_clusters = weights.shape[1]
     w = np.nan_to_num(np.asarray(weights, dtype=np.float64), nan=0.0)
     stacked = np.concatenate([one_hot(labels, n_clusters).T.astype(np.float64), w], axis=1)
+    used = stacked.any(axis=1)
     if isinstance(X, da.Array):
-        X = X.rechunk({1: -1})
-        stacked_da = da.from_array(stacked, chunks=(X.chunks[0], stacked.shape[1]))
+        nav_ndim = X.ndim - 1
+        X = X.rechunk({nav_ndim: -1})
+        nav_chunks = X.chunks[:nav_ndim]
+        stacked_da = da.from_array(
+            stacked.reshape(X.shape[:-1] + (2 * n_clusters,)), chunks=(*nav_chunks, 2 * n_clusters)
+        )
+
+        def block_sums(xb, wb):
+            rows = xb.reshape(-1, xb.shape[-1])
+            wrows = wb.reshape(-1, wb.shape[-1])
+            ok = wrows.any(axis=1)
+            out = wrows[ok].T @ rows[ok].astype(np.float64)
+            return out.reshape((1,) * nav_ndim + out.shape)
+
         per_block = da.map_blocks(
-            lambda xb, wb: (wb.T @ xb.astype(np.float64))[None],
+            block_sums,
             X,
             stacked_da,
             dtype=np.float64,
-            chunks=((1,) * X.numblocks[0], (2 * n_clusters,), (X.shape[1],)),
-            new_axis=2,
+            chunks=(*(((1,) * len(c)) for c in nav_chunks), (2 * n_clusters,), (X.shape[-1],)),
+            new_axis=nav_ndim + 1,
         )
-        (total,) = dask.compute(per_block.sum(axis=0))
+        (total,) = dask.compute(per_block.sum(axis=tuple(range(nav_ndim))))
     else:
-        total = stacked.T @ np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)
+        total = stacked[used].T @ X[used].astype(np.float64)
     return total[:n_clusters], total[n_clusters:]
 
 

@@ -37,16 +37,28 @@ def progress(show_progressbar=None):
     return nullcontext()
 
 
-def unfolded_data(signal):
-    """``(n_pixels, n_channels)`` view of the data (a dask array for lazy signals)."""
+def spectra_array(signal):
+    """The spectra with channels last: ``(n_pixels, n_channels)`` for NumPy data,
+    the map itself ``(*navigation_shape, n_channels)`` for dask data (processed
+    block by block, never reshaped across navigation chunks)."""
     am = signal.axes_manager
     if am.navigation_dimension == 0:
         raise ValueError("fuzzy clustering needs a map or line scan: this signal has no navigation axes.")
     data = signal.data
     sig_index = am.signal_axes[0].index_in_array
+    if isinstance(data, da.Array):
+        return data if sig_index == data.ndim - 1 else da.moveaxis(data, sig_index, -1)
     if sig_index != data.ndim - 1:
-        data = da.moveaxis(data, sig_index, -1) if isinstance(data, da.Array) else np.moveaxis(data, sig_index, -1)
+        data = np.moveaxis(data, sig_index, -1)
     return data.reshape(am.navigation_size, am.signal_size)
+
+
+def pixel_spectra(X, indices):
+    """Spectra of the pixels at flat ``indices`` from :func:`spectra_array` output."""
+    if isinstance(X, da.Array):
+        nav = np.unravel_index(np.asarray(indices), X.shape[:-1])
+        return np.asarray(X.vindex[nav].compute(), dtype=float)
+    return np.asarray(X[np.asarray(indices)], dtype=float)
 
 
 def _as_mask(mask, shape_hyperspy, size, name):
@@ -102,12 +114,17 @@ def data_space(signal, source, n_components, preprocessing, nav_mask, signal_mas
                 "signal (or list of signals) with one value per pixel of this map."
             )
         if source == "pca":
-            X = unfolded_data(signal)
+            X = spectra_array(signal)
             sig_mask = signal_mask_of(signal, signal_mask)
             if sig_mask.all():
                 raise ValueError("signal_mask excludes every channel; keep at least n_components channels.")
-            X = X[keep][:, ~sig_mask] if isinstance(X, np.ndarray) else X[keep][:, np.flatnonzero(~sig_mask)]
-            space = pca_scores(X, n_components, preprocessing)
+            if isinstance(X, da.Array):
+                if sig_mask.any():
+                    X = X[..., np.flatnonzero(~sig_mask)]
+                nav_keep = keep.reshape(signal.axes_manager.navigation_shape[::-1])
+                space = pca_scores(X, n_components, preprocessing, keep=nav_keep)
+            else:
+                space = pca_scores(X[keep][:, ~sig_mask], n_components, preprocessing)
             info = {
                 "source": "pca",
                 "preprocessing": preprocessing,
@@ -277,20 +294,17 @@ def _result_fields(signal, fit, features, nav_mask, threshold):
     scores = np.full((n_pixels, features.shape[1]), np.nan)
     scores[keep] = features
     labels = phases.hard_labels(memberships, threshold)
-    X = unfolded_data(signal)
+    X = spectra_array(signal)
     weights = memberships**fit.m
     hard_sums, weighted_sums = phases.cluster_sums(X, labels, weights)
     wsum = np.nansum(weights, axis=0)
     centers = weighted_sums / np.where(wsum > 0, wsum, np.nan)[:, None]
-    nearest = phases.nearest_pixel_per_cluster(distances)
-    centroid_signals = X[nearest]
-    if isinstance(centroid_signals, da.Array):
-        centroid_signals = centroid_signals.compute()
+    centroid_signals = pixel_spectra(X, phases.nearest_pixel_per_cluster(distances))
     return {
         "cluster_membership": memberships.T.copy(),
         "cluster_labels": phases.one_hot(labels, c),
         "cluster_sum_signals": hard_sums,
-        "cluster_centroid_signals": np.asarray(centroid_signals, dtype=float),
+        "cluster_centroid_signals": centroid_signals,
         "cluster_centers": centers,
         "cluster_distances": distances.T.copy(),
         "cluster_centroids": fit.centroids,
@@ -349,7 +363,7 @@ def phase_spectra(signal, threshold, weighting, show_progressbar=None):
             sums = res["sum_signals"]
         else:
             with progress(show_progressbar):
-                sums, _ = phases.cluster_sums(unfolded_data(signal), labels, np.zeros((labels.size, c)))
+                sums, _ = phases.cluster_sums(spectra_array(signal), labels, np.zeros((labels.size, c)))
         counts = phases.one_hot(labels, c).sum(1).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             spectra = sums / counts[:, None]
