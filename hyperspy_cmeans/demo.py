@@ -98,9 +98,9 @@ def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random
     step("tilt", f"correcting the pixel size for the 52 deg stage tilt (field width {field_width / 1000:.3f} um)")
     s.tilt_correct_scale(stage_tilt=52, field_width=field_width)
 
-    step("scan", "choosing the number of clusters (Xie-Beni index, Gustafson-Kessel, 2 to 7)")
+    step("scan", "choosing the number of clusters (Xie-Beni index, Gustafson-Kessel, 2 to 6)")
     scan = s.estimate_number_of_fuzzy_clusters(
-        range(2, 8), metric="xie_beni", algorithm="gustafson_kessel", n_init=3, random_state=random_state,
+        range(2, 7), metric="xie_beni", algorithm="gustafson_kessel", n_init=2, random_state=random_state,
         return_info=True,
     )
     if verbose:

@@ -253,7 +253,8 @@ def test_gk_near_collinear_data_stays_finite(noise, gamma):
     assert np.all(np.isfinite(est.transform(X)))
     np.testing.assert_allclose(np.linalg.det(est.norm_matrices_), 1.0, rtol=1e-6)
     lam = np.linalg.eigvalsh(est.covariances_)
-    assert np.all(lam[:, -1] / lam[:, 0] <= 1e10 * (1 + 1e-6))
+    # eigvalsh of the rebuilt matrix resolves the smallest eigenvalue to ~eps * 1e10
+    assert np.all(lam[:, -1] / lam[:, 0] <= 1e10 * (1 + 1e-4))
     assert adjusted_rand_score(np.repeat([0, 1], 200), est.labels_) >= 0.95
 
 
@@ -445,17 +446,21 @@ def test_float32_is_computed_in_float32(blobs, cls, backend):
         assert getattr(est32, name).dtype == np.float32
     for method in ("transform", "predict_membership", "predict_proba"):
         assert getattr(est32, method)(X.astype(np.float32)).dtype == np.float32
-    np.testing.assert_allclose(est32.cluster_centers_, est64.cluster_centers_, atol=1e-3)
-    np.testing.assert_allclose(est32.memberships_, est64.memberships_, atol=1e-4)
+    # float32 rounding may pick another of the (equivalent) starts: match clusters first
+    order = np.argmin(sq_distances(est64.cluster_centers_, est32.cluster_centers_), axis=1)
+    assert sorted(order) == [0, 1, 2, 3]
+    np.testing.assert_allclose(est32.cluster_centers_[order], est64.cluster_centers_, atol=1e-3)
+    np.testing.assert_allclose(est32.memberships_[:, order], est64.memberships_, atol=1e-4)
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_numba_and_numpy_backends_agree(cls):
     """Fused numba loop and vectorised NumPy give the same results (rounding only)."""
-    X, _ = parallel_elongated(k=3, n_per=3000)  # > one numba block and > one NumPy chunk
-    X = np.vstack([X] * 5)
-    kw = {"n_clusters": 3, "random_state": 0, "n_init": 2, "tol": 1e-8, "max_iter": 1000}
+    # 36k samples: several numba blocks and two NumPy chunks
+    X, _ = make_blobs(36_000, n_features=3, centers=3, cluster_std=2.0, random_state=2)
+    # one start: with several, equivalent (permuted) solutions can tie to the last bit
+    kw = {"n_clusters": 3, "random_state": 0, "n_init": 1, "tol": 1e-7, "max_iter": 1000}
     a = cls(backend="numpy", **kw).fit(X)
     b = cls(backend="numba", **kw).fit(X)
     np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-7, atol=1e-7)

@@ -20,20 +20,38 @@ from hyperspy_cmeans.calibration.lines import (
     fwhm_at_energy,
     split_line,
 )
-from hyperspy_cmeans.calibration.peaks import PeakTable, estimate_noise_gain, find_spectrum_peaks
+from hyperspy_cmeans.calibration.peaks import (
+    PeakTable,
+    estimate_noise_gain,
+    find_spectrum_peaks,
+    fit_line_template,
+)
+from hyperspy_cmeans.calibration.tilt import (
+    TILT_CORRECTION_NODE,
+    check_stage_tilt,
+    pixel_size_from_field_width,
+    tilt_correct_axes,
+    tilt_corrected_pixel_size,
+)
 
 __all__ = [
     "DEFAULT_OFFSET_RANGE",
     "DEFAULT_SCALE_RANGE",
     "ENERGY_CALIBRATION_NODE",
+    "TILT_CORRECTION_NODE",
     "CandidateLine",
     "EnergyCalibration",
     "LineMatch",
     "PeakTable",
     "build_line_table",
     "calibrate_spectrum",
+    "check_stage_tilt",
     "estimate_noise_gain",
     "find_spectrum_peaks",
+    "fit_line_template",
     "fwhm_at_energy",
+    "pixel_size_from_field_width",
     "split_line",
+    "tilt_correct_axes",
+    "tilt_corrected_pixel_size",
 ]

@@ -78,6 +78,8 @@ class LineMatch:
         Why it was not: ``"overlap"`` (the line overlaps a line of another
         element, so its peak position depends on the composition) or
         ``"outlier"`` (far off the line through the others); empty if fitted.
+    peak_index : int
+        Index of the matched peak in the result's ``peaks`` table.
     """
 
     line: str
@@ -87,6 +89,7 @@ class LineMatch:
     residual: float
     fitted: bool
     note: str = ""
+    peak_index: int = -1
 
 
 class EnergyCalibration:
@@ -241,9 +244,10 @@ class EnergyCalibration:
     def plot(self, ax=None, yscale="linear"):
         """Plot the spectrum on the calibrated axis with the matched lines.
 
-        Fitted lines are drawn as solid vertical lines at their database
-        energies, matched but unfitted (overlapping) lines dashed, and the
-        peaks that matched no line are marked with grey triangles.
+        Fitted lines are drawn as solid red vertical lines at their database
+        energies, labelled with their residual; matched but unfitted lines
+        (overlaps, outliers) dashed blue; the peaks that matched no line are
+        marked with grey triangles.
 
         Parameters
         ----------
@@ -258,34 +262,44 @@ class EnergyCalibration:
             The axes drawn in.
         """
         import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
         from matplotlib.transforms import blended_transform_factory
 
         if ax is None:
             _, ax = plt.subplots(figsize=(10, 4.5))
         energy = self.energy(np.arange(self.n_channels))
-        ax.plot(energy, self.spectrum, color="k", lw=0.8, label="spectrum")
+        ax.plot(energy, self.spectrum, color="k", lw=0.8)
         ax.set_yscale(yscale)
+        # headroom above the spectrum for the line labels
+        top = float(np.nanmax(self.spectrum)) if self.spectrum.size else 1.0
+        if yscale == "log":
+            positive = self.spectrum[self.spectrum > 0]
+            ax.set_ylim(max(float(positive.min()) if positive.size else 1.0, 0.5), top * 30)
+        else:
+            ax.set_ylim(min(0.0, float(np.nanmin(self.spectrum))), top * 1.4)
         trans = blended_transform_factory(ax.transData, ax.transAxes)
         for m in self.matches:
             color = "tab:red" if m.fitted else "tab:blue"
-            ax.axvline(m.energy, color=color, lw=0.8, ls="-" if m.fitted else "--", alpha=0.8)
+            ax.axvline(m.energy, color=color, lw=0.8, ls="-" if m.fitted else "--", alpha=0.7)
+            label = f"{m.line} {m.residual:+.1f} eV" if m.fitted else f"{m.line} ({m.note})"
             ax.text(
                 m.energy,
-                0.98,
-                f" {m.line} ({m.residual:+.1f} eV)" if m.fitted else f" {m.line}",
+                0.99,
+                label,
                 transform=trans,
                 rotation=90,
                 va="top",
                 ha="right",
                 fontsize=7,
                 color=color,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8},
             )
-        matched = {round(m.channel, 6) for m in self.matches}
-        free = [i for i, p in enumerate(self.peaks.position) if round(p, 6) not in matched]
+        matched = {m.peak_index for m in self.matches}
+        free = [i for i in range(len(self.peaks)) if i not in matched]
         if free:
             pos = self.peaks.position[free]
             y = np.interp(pos, np.arange(self.n_channels), self.spectrum)
-            ax.plot(self.energy(pos), y, "v", color="0.5", ms=5, label="unmatched peaks", ls="none")
+            ax.plot(self.energy(pos), y, "v", color="0.5", ms=5, ls="none")
         ax.set_xlim(energy[0], energy[-1])
         ax.set_xlabel("Energy (keV)")
         ax.set_ylabel("Counts (summed)")
@@ -295,7 +309,19 @@ class EnergyCalibration:
             f"rms = {self.rms:.1f} eV",
             fontsize=9,
         )
-        ax.legend(loc="center right", fontsize=8)
+        handles = [
+            Line2D([], [], color="k", lw=0.8, label="summed spectrum"),
+            Line2D([], [], color="tab:red", lw=0.8, label="fitted line (database energy)"),
+        ]
+        if not all(m.fitted for m in self.matches):
+            handles.append(
+                Line2D([], [], color="tab:blue", lw=0.8, ls="--", label="matched, not fitted")
+            )
+        if free:
+            handles.append(
+                Line2D([], [], color="0.5", marker="v", ls="none", label="unmatched peak")
+            )
+        ax.legend(handles=handles, loc="center right", fontsize=8)
         return ax
 
 
@@ -419,7 +445,7 @@ class _LineArrays:
         self.weight = np.array([c.weight for c in candidates])
         self.spread = np.array([c.spread for c in candidates])
         self.ambiguous = np.array([c.ambiguous for c in candidates])
-        fwhm = np.array([c.fwhm for c in candidates])
+        self.fwhm = fwhm = np.array([c.fwhm for c in candidates])
         # expected peak FWHM (keV) including the unresolved lines
         self.fwhm_eff = np.sqrt(fwhm**2 + (2.3548 * self.spread) ** 2)
         if tolerance is None:
@@ -549,14 +575,20 @@ def _refine(hyp, peaks, lines, n, srange, orange, max_iter=10):
             (scale * peaks.position_std[ii]) ** 2 + lines.spread[jj] ** 2 + _ENERGY_FLOOR**2
         )
         offset, scale, _, chi2 = _wls(x, lines.energy[jj], sigma)
-        if not (srange[0] <= scale <= srange[1] and orange[0] <= offset <= orange[1]):
+        # the hypotheses lie inside the ranges; a refined solution may end
+        # up slightly outside (a true calibration right at a range limit)
+        margin = 0.1 * (orange[1] - orange[0])
+        if not (
+            0.9 * srange[0] <= scale <= 1.1 * srange[1]
+            and orange[0] - margin <= offset <= orange[1] + margin
+        ):
             return None
     if previous is None or len(previous) < 2:
         return None
     return scale, offset, chi2
 
 
-def _final_fit(y, scale, offset, peaks, lines, n, n_iter=3):
+def _final_fit(y, scale, offset, peaks, lines, n, n_iter=2):
     """Refit the matched peaks with their line templates, then the straight line.
 
     Each matched candidate's position is refitted with the shape of all its
@@ -568,20 +600,21 @@ def _final_fit(y, scale, offset, peaks, lines, n, n_iter=3):
     pairs = _matches(scale, offset, peaks, lines, n)
     cov = None
     for _ in range(n_iter):
-        chan, chan_std, sys_err = {}, {}, {}
+        chan, chan_std, sys_err, peak_of = {}, {}, {}, {}
         for i, j in pairs:
+            peak_of[j] = i
             fitted = _template_position(y, scale, offset, j, lines, gain)
             if fitted is None:  # fall back to the single-peak fit
                 chan[j], chan_std[j] = peaks.position[i], peaks.position_std[i]
                 sys_err[j] = lines.spread[j]
             else:
                 chan[j], chan_std[j] = fitted
-                sys_err[j] = 0.25 * lines.spread[j]
+                sys_err[j] = 0.0
         fit = [j for _, j in pairs if not lines.ambiguous[j]]
         sigma = {
             j: np.sqrt((scale * chan_std[j]) ** 2 + sys_err[j] ** 2 + _ENERGY_FLOOR**2) for j in fit
         }
-        fit, offset, scale, cov = _clipped_wls(fit, chan, sigma, lines.energy)
+        fit, offset, scale, cov = _clipped_wls(fit, chan, sigma, lines.energy, lines.fwhm)
     matches = [
         LineMatch(
             line=lines.candidates[j].name,
@@ -591,19 +624,22 @@ def _final_fit(y, scale, offset, peaks, lines, n, n_iter=3):
             residual=float((lines.energy[j] - (offset + scale * chan[j])) * 1000.0),
             fitted=j in fit,
             note="" if j in fit else ("overlap" if lines.ambiguous[j] else "outlier"),
+            peak_index=int(peak_of[j]),
         )
         for j in sorted(chan, key=lambda j: lines.energy[j])
     ]
     return scale, offset, cov, matches
 
 
-def _clipped_wls(fit, chan, sigma, energy, threshold=5.0):
+def _clipped_wls(fit, chan, sigma, energy, fwhm, threshold=5.0):
     """Weighted line fit with extra scatter, dropping gross outliers one at a time.
 
-    With four points or more, the point with the largest normalised residual
-    is dropped if, predicted by the fit of the others, it misses by more than
+    With four points or more, the point that, predicted by the fit of the
+    others, misses most is dropped if it misses by more than
     ``threshold`` times its uncertainty (its own, the others' extra scatter
-    and the prediction's).
+    and the prediction's) and by more than a quarter of the detector FWHM
+    (smaller shifts are the usual line-shape systematics of real detectors,
+    such as incomplete charge collection at low energy, not mismatches).
     """
     fit = list(fit)
 
@@ -613,18 +649,24 @@ def _clipped_wls(fit, chan, sigma, energy, threshold=5.0):
         return _wls_scatter(x, energy[keys], s)
 
     while True:
-        offset, scale, cov, tau = wls(fit)
+        offset, scale, cov, _ = wls(fit)
         if len(fit) < 4:
             return fit, offset, scale, cov
-        z = [(energy[j] - offset - scale * chan[j]) / np.hypot(sigma[j], tau) for j in fit]
-        worst = fit[int(np.argmax(np.abs(z)))]
-        others = [j for j in fit if j != worst]
-        o2, s2, cov2, tau2 = wls(others)
-        pred_var = cov2[0, 0] + 2 * chan[worst] * cov2[0, 1] + chan[worst] ** 2 * cov2[1, 1]
-        miss = abs(energy[worst] - o2 - s2 * chan[worst])
-        if miss <= threshold * np.sqrt(sigma[worst] ** 2 + tau2**2 + pred_var):
+        ratios = []
+        for worst in fit:
+            others = [j for j in fit if j != worst]
+            o2, s2, cov2, tau2 = wls(others)
+            c = chan[worst]
+            pred_var = cov2[0, 0] + 2 * c * cov2[0, 1] + c**2 * cov2[1, 1]
+            miss = abs(energy[worst] - o2 - s2 * c)
+            limit = max(
+                threshold * np.sqrt(sigma[worst] ** 2 + tau2**2 + pred_var), 0.25 * fwhm[worst]
+            )
+            ratios.append(miss / limit)
+        k = int(np.argmax(ratios))
+        if ratios[k] <= 1.0:
             return fit, offset, scale, cov
-        fit = others
+        fit = fit[:k] + fit[k + 1 :]
 
 
 def _wls_scatter(x, y, sigma):
@@ -652,7 +694,7 @@ def _wls_scatter(x, y, sigma):
         lo, hi = 0.0, max(float(np.ptp(y)), 1e-3)
         while chi2_red(hi) > 1.0:
             hi *= 2.0
-        for _ in range(50):
+        for _ in range(40):
             mid = 0.5 * (lo + hi)
             lo, hi = (mid, hi) if chi2_red(mid) > 1.0 else (lo, mid)
         tau = hi
@@ -668,3 +710,53 @@ def _wls(x, y, sigma):
     cov = np.linalg.inv(design.T @ design)
     chi2 = float(np.sum(((y - design @ coef / w) * w) ** 2))
     return float(coef[0]), float(coef[1]), cov, chi2
+
+
+def _template_position(y, scale, offset, j, lines, gain):
+    """Channel of candidate j's energy from a template fit, or None."""
+    cand = lines.candidates[j]
+
+    def components(c):
+        groups = np.asarray(c.member_groups)
+        pos = (np.asarray(c.member_energies) - offset) / scale
+        wts = np.asarray(c.member_weights)
+        sig = np.asarray(c.member_fwhm) / 2.3548 / scale
+        return [(pos[groups == g], wts[groups == g], sig[groups == g]) for g in np.unique(groups)]
+
+    comps = components(cand)
+    pos, sig = comps[0][0], comps[0][2]
+    half = max(3.0 * sig.max(), 3.0)
+    lo = int(np.floor(pos.min() - half))
+    hi = int(np.ceil(pos.max() + half)) + 1
+    # overlapping neighbours: each line with its own amplitude, since their
+    # relative intensities are the least certain part of the model
+    for other in lines.model:
+        if other is cand:
+            continue
+        for opos, _, osig in components(other):
+            for p, s in zip(opos, osig, strict=True):
+                if p + 3.0 * s > lo and p - 3.0 * s < hi:
+                    comps.append((np.array([p]), np.array([1.0]), np.array([s])))
+    out = fit_line_template(y, lo, hi, comps, noise_gain=gain, max_shift=lines.tol[j] / scale)
+    if out is None:
+        return None
+    shift, shift_std = out
+    return (cand.energy - offset) / scale + shift, shift_std
+
+
+def _matches(scale, offset, peaks, lines, n):
+    """One-to-one (peak, line) matches of one hypothesis, weak-line rule applied."""
+    assigned, inside, _ = _assign(np.array([scale]), np.array([offset]), peaks, lines, n)
+    assigned, inside = assigned[0], inside[0]
+    by_line = {}
+    for i, j in enumerate(assigned):
+        if j < 0:
+            continue
+        if j not in by_line or peaks.significance[i] > peaks.significance[by_line[j]]:
+            by_line[j] = i
+    matched = set(by_line)
+    return [
+        (i, j)
+        for j, i in by_line.items()
+        if lines.main[j] in matched or not inside[lines.main[j]] or lines.main[j] == j
+    ]

@@ -218,7 +218,9 @@ def fit_line_template(spectrum, lo, hi, components, noise_gain=None, max_shift=N
         Noise variance-to-mean ratio (see :func:`estimate_noise_gain`);
         estimated from the spectrum by default.
     max_shift : float, optional
-        Largest shift allowed, channels; a fit that reaches it is rejected.
+        Largest shift allowed, channels; a fit beyond it is rejected (as is
+        one whose width factor leaves 0.5 to 2 or whose first amplitude is
+        not positive).
         Default: twice the largest Gaussian sigma of the first component, plus
         one channel.
 
@@ -226,7 +228,8 @@ def fit_line_template(spectrum, lo, hi, components, noise_gain=None, max_shift=N
     -------
     tuple of float or None
         ``(shift, shift_std)`` of the first component in channels, or None if
-        the fit failed or is implausible.
+        the fit failed or is implausible. The standard error is scaled up by
+        the square root of the reduced chi-square when that exceeds 1.
     """
     y = np.nan_to_num(np.asarray(spectrum, dtype=float).ravel())
     gain = estimate_noise_gain(y) if noise_gain is None else noise_gain
@@ -239,6 +242,8 @@ def fit_line_template(spectrum, lo, hi, components, noise_gain=None, max_shift=N
     err = np.sqrt(gain * np.abs(yy) + floor)
     comps = [tuple(np.asarray(a, dtype=float) for a in c) for c in components]
     nc = len(comps)
+    if x.size < nc + 4 + 3:  # too few channels for the parameters
+        return None
     edges_lo, edges_hi = x - 0.5, x + 0.5
 
     def shape(k, shift, width):
@@ -262,20 +267,22 @@ def fit_line_template(spectrum, lo, hi, components, noise_gain=None, max_shift=N
     p0 = [0.0, 1.0, base, 0.0, *amp0]
     if max_shift is None:
         max_shift = 2.0 * float(comps[0][2].max()) + 1.0
-    lower = [-max_shift, 0.5, -np.inf, -np.inf] + [0.0] * nc
-    upper = [max_shift, 2.0, np.inf, np.inf] + [np.inf] * nc
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
             popt, pcov = curve_fit(
                 model, x, yy, p0=p0, sigma=err, absolute_sigma=gain > 0,
-                bounds=(lower, upper), max_nfev=400,
+                maxfev=600,
             )  # fmt: skip
     except (RuntimeError, ValueError):
         return None
     shift, shift_var = float(popt[0]), float(pcov[0, 0])
-    if not np.isfinite(shift_var) or popt[4] <= 0:
+    if not np.isfinite(shift_var) or popt[4] <= 0 or not 0.5 < popt[1] < 2.0:
         return None
-    if abs(shift) >= 0.99 * max_shift:  # ran into the bound
+    if abs(shift) >= max_shift:
         return None
-    return shift, max(float(np.sqrt(shift_var)), 1e-4)
+    # a poor local fit (reduced chi-square > 1: a line shape or background the
+    # model does not describe) makes the position less certain
+    dof = max(x.size - len(popt), 1)
+    chi2_red = float(np.sum(((yy - model(x, *popt)) / err) ** 2)) / dof
+    return shift, max(float(np.sqrt(shift_var * max(chi2_red, 1.0))), 1e-4)

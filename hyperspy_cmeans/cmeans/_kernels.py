@@ -195,7 +195,8 @@ def _sweep_numpy(X, centers, whiten, m, eta, U, compare, accumulate, scatter):
 
 if HAVE_NUMBA:
 
-    @numba.njit(cache=True, nogil=True)
+    # error_model="numpy": no Python-style division checks (every division is guarded).
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
     def _sweep_block(
         X,
         centers,
@@ -226,6 +227,13 @@ if HAVE_NUMBA:
         d2 = np.empty(n_clusters)
         u = np.empty(n_clusters)
         diff = np.empty((n_clusters, n_features))
+        # Private accumulators (written to row b at the end): threads never share a cache
+        # line while they run.
+        obj = np.zeros(n_clusters)
+        wdist = np.zeros(n_clusters)
+        wsum = np.zeros(n_clusters)
+        shift = np.zeros((n_clusters, n_features))
+        scat = np.zeros((n_clusters, n_features, n_features) if scatter else (1, 1, 1))
         change = 0.0
         for k in range(start, stop):
             dmin = np.inf
@@ -278,19 +286,25 @@ if HAVE_NUMBA:
                         change = delta
                 w = uf * uf if m_is_2 else uf**m
                 wd = w * d2[i]
-                weighted_dist[b, i] += wd
-                objective[b, i] += wd
+                wdist[i] += wd
+                obj[i] += wd
                 if possibilistic:
                     t = 1.0 - uf
-                    objective[b, i] += eta[i] * (t * t if m_is_2 else t**m)
+                    obj[i] += eta[i] * (t * t if m_is_2 else t**m)
                 if accumulate:
-                    weight_sum[b, i] += w
+                    wsum[i] += w
                     for j in range(n_features):
                         wdj = w * diff[i, j]
-                        shift_sum[b, i, j] += wdj
+                        shift[i, j] += wdj
                         if scatter:
                             for q in range(j, n_features):
-                                scatter_sum[b, i, j, q] += wdj * diff[i, q]
+                                scat[i, j, q] += wdj * diff[i, q]
+        objective[b] = obj
+        weighted_dist[b] = wdist
+        weight_sum[b] = wsum
+        shift_sum[b] = shift
+        if scatter:
+            scatter_sum[b] = scat
         max_change[b] = change
 
     def _make_driver(parallel):
@@ -350,8 +364,9 @@ if HAVE_NUMBA:
         return driver
 
     # Two compiled drivers: a parallel one, and a serial one for small inputs where waking the thread pool costs more than it saves.
-    _sweep_parallel = numba.njit(parallel=True, cache=True, nogil=True)(_make_driver(True))
-    _sweep_serial = numba.njit(cache=True, nogil=True)(_make_driver(False))
+    _jit = {"cache": True, "nogil": True, "error_model": "numpy"}
+    _sweep_parallel = numba.njit(parallel=True, **_jit)(_make_driver(True))
+    _sweep_serial = numba.njit(**_jit)(_make_driver(False))
 
 
 def _n_blocks(n_samples, n_clusters, n_features, scatter):

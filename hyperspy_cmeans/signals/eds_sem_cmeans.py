@@ -50,6 +50,219 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             mp.get_item("Stage.tilt_beta", 0.0),
         )
 
+    # ------------------------------------------------------------------
+    # Calibration (glue in hyperspy_cmeans.calibration)
+    # ------------------------------------------------------------------
+
+    def calibrate_energy_from_peaks(
+        self,
+        elements=None,
+        lines=None,
+        exclude=None,
+        scale_range=None,
+        tolerance=None,
+        inplace=True,
+        return_info=False,
+        offset_range=None,
+        min_significance=6.0,
+    ):
+        """Calibrate the energy axis from the X-ray peaks of the summed spectrum.
+
+        The map is summed over its navigation axes (chunk by chunk for lazy
+        signals), its significant peaks are found and matched automatically
+        to the X-ray lines of exspy's database by consensus over plausible
+        (scale, offset) pairs, and a weighted least-squares line through the
+        matched peaks gives the calibration. The current calibration of the
+        axis is not used, so this works from an uncalibrated axis (scale 1,
+        offset 0, no units) as well as from a rough or wrong one.
+
+        Lines of one element and family closer than the detector resolution
+        are merged into one weight-averaged line and fitted with their
+        combined shape; lines overlapping a line of another element are used
+        for matching only; weak lines (Kb, L satellites) are matched only when
+        their main line is, and never to insignificant peaks.
+
+        Parameters
+        ----------
+        elements : list of str, optional
+            Elements whose lines are candidates. Default:
+            ``metadata.Sample.elements``, unless ``lines`` is given.
+        lines : list of str, optional
+            Explicit candidate lines, e.g. ``["O_Ka", "Si_Ka", "Ca_Ka",
+            "Ti_Ka", "Fe_Ka"]`` (combined with ``elements`` if both given).
+        exclude : list of str, optional
+            Elements or lines never to match, e.g. the FIB contaminants and an
+            unreliable line: ``["Pt", "Ga", "Fe_La"]``.
+        scale_range : tuple of float, optional
+            Plausible energy scale in eV per channel; default (2, 40).
+        tolerance : float, optional
+            Largest peak-to-line distance for a match, in eV. Default: 0.4
+            times the detector FWHM at the line (plus the spread of merged
+            lines).
+        inplace : bool, default True
+            Calibrate this signal; if False, calibrate and return a copy and
+            leave this signal untouched.
+        return_info : bool, default False
+            Return the :class:`~hyperspy_cmeans.calibration.EnergyCalibration`
+            result instead of the signal. The signal is still calibrated when
+            ``inplace`` is True; with ``inplace=False`` nothing is changed and
+            no copy is made (a dry run: use ``result.apply(signal)`` later).
+        offset_range : tuple of float, optional
+            Plausible energy of the first channel in keV; default (-1, 1).
+        min_significance : float, default 6.0
+            Peaks whose net counts are below this many noise standard
+            deviations are ignored.
+
+        Returns
+        -------
+        EDSSEMCmeansSpectrum or EnergyCalibration
+            The calibrated signal (``self`` or the copy), or the result
+            (scale, offset, their standard errors, the matched lines with
+            residuals, the rms residual, ``plot()`` and ``apply()``) when
+            ``return_info`` is True.
+
+        Raises
+        ------
+        ValueError
+            If the energy axis is not uniform, an element or line is unknown,
+            no elements are given or in the metadata, or fewer than two lines
+            can be matched. The signal is then left exactly as it was.
+
+        Notes
+        -----
+        The signal axis gets the fitted ``scale`` and ``offset``,
+        ``units="keV"`` and ``name="Energy"``; the calibration (scale,
+        offset, ``scale_std``, ``offset_std``, fitted ``lines`` with their
+        ``line_energies_keV``, ``channels`` and ``residuals_eV``,
+        ``rms_residual_eV`` and the previous axis scale/offset/units) is
+        recorded in ``metadata.Signal.Energy_calibration`` as plain numbers,
+        strings and lists, so it is saved with the signal.
+
+        Examples
+        --------
+        >>> s.calibrate_energy_from_peaks(exclude=["Pt", "Ga", "Fe_La"])
+        >>> info = s.calibrate_energy_from_peaks(inplace=False, return_info=True)
+        >>> info.plot()
+        >>> info.apply(s)
+        """
+        from hyperspy_cmeans.calibration import build_line_table, calibrate_spectrum
+        from hyperspy_cmeans.calibration.energy import _check_energy_axis
+
+        _check_energy_axis(self)
+        if elements is None and lines is None:
+            elements = self.metadata.get_item("Sample.elements", None)
+            if not elements:
+                raise ValueError(
+                    "No elements: give elements or lines, or set metadata.Sample.elements."
+                )
+        sem = "Acquisition_instrument.SEM."
+        candidates = build_line_table(
+            elements=elements,
+            lines=lines,
+            exclude=exclude,
+            beam_energy=self.metadata.get_item(sem + "beam_energy", None),
+            energy_resolution_MnKa=self.metadata.get_item(
+                sem + "Detector.EDS.energy_resolution_MnKa", 130.0
+            ),
+        )
+        nav = self.axes_manager.navigation_axes
+        summed = self.sum(nav) if nav else self
+        spectrum = summed.data
+        if hasattr(spectrum, "compute"):  # lazy: reduced chunk by chunk
+            spectrum = spectrum.compute()
+        result = calibrate_spectrum(
+            np.asarray(spectrum, dtype=float),
+            candidates,
+            scale_range=scale_range,
+            offset_range=offset_range,
+            tolerance=tolerance,
+            min_significance=min_significance,
+        )
+        if return_info:
+            if inplace:
+                result.apply(self)
+            return result
+        target = self if inplace else self.deepcopy()
+        return result.apply(target)
+
+    def tilt_correct_scale(self, stage_tilt=None, field_width=None, units="nm", inplace=True):
+        """Set the x/y pixel sizes of a cross-section map viewed at a stage tilt.
+
+        The horizontal pixel size is ``field_width`` divided by the number
+        of x pixels when given (the study: 17.6 um over 1024 pixels =
+        17.1875 nm), else the current x scale converted to ``units``. The
+        vertical pixel size is the horizontal one divided by
+        ``sin(stage_tilt)``, i.e. multiplied by ``1 / cos(90 - stage_tilt)``
+        (17.1875 nm at 52 degrees gives 21.81 nm).
+
+        Parameters
+        ----------
+        stage_tilt : float, optional
+            Stage tilt in degrees, in (0, 90]. Default:
+            ``metadata.Acquisition_instrument.SEM.Stage.tilt_alpha``.
+        field_width : float or str, optional
+            Width of the field of view, as a number in ``units`` (the study:
+            ``field_width=17.6e3`` with ``units="nm"``) or a string with its
+            own units (``"17.6 um"``).
+        units : str, default "nm"
+            Length units of both axes after the correction.
+        inplace : bool, default True
+            Correct this signal; if False, correct and return a copy and leave
+            this signal untouched.
+
+        Returns
+        -------
+        EDSSEMCmeansSpectrum
+            The corrected signal (``self`` or the copy).
+
+        Raises
+        ------
+        ValueError
+            If the tilt is missing or outside (0, 90], the field width is not
+            positive, ``units`` is not a length, the map has fewer than two
+            navigation axes, or no field width is given and the x axis has no
+            length units. Nothing is changed then.
+
+        Warns
+        -----
+        UserWarning
+            If the signal was already tilt-corrected (recorded in the
+            metadata). The correction is not compounded: the y size is always
+            recomputed from the x size, so applying it again gives the same
+            axes (with the new arguments); only the record is replaced.
+
+        Notes
+        -----
+        ``axes_manager.navigation_axes[0]`` is x (columns) and ``[1]`` is y
+        (rows); they are named ``"x"`` and ``"y"``, and their offsets keep
+        their position in pixels. What was done (tilt, factor, x and y sizes,
+        units, source of the x size and the previous scales) is recorded in
+        ``metadata.Signal.Tilt_correction``. Only axes change, so lazy
+        signals stay lazy.
+        """
+        import warnings
+
+        from hyperspy_cmeans.calibration import TILT_CORRECTION_NODE, tilt_correct_axes
+
+        if stage_tilt is None:
+            stage_tilt = self.metadata.get_item("Acquisition_instrument.SEM.Stage.tilt_alpha", None)
+            if stage_tilt is None:
+                raise ValueError(
+                    "No stage tilt: give stage_tilt or set "
+                    "metadata.Acquisition_instrument.SEM.Stage.tilt_alpha."
+                )
+        target = self if inplace else self.deepcopy()
+        already = target.metadata.has_item(TILT_CORRECTION_NODE)
+        tilt_correct_axes(target, stage_tilt, field_width=field_width, units=units)
+        if already:
+            warnings.warn(
+                "This signal was already tilt-corrected; the y pixel size was recomputed "
+                "from the x pixel size (not compounded).",
+                UserWarning,
+                stacklevel=2,
+            )
+        return target
+
 
     # ------------------------------------------------------------------
     # Fuzzy clustering (glue in hyperspy_cmeans.signals._fuzzy)
