@@ -179,6 +179,29 @@ def _block_rows(block, keep_block, row_w, col_w):
     return rows
 
 
+def _scatter_moments(rows, keep):
+    """Sum and second-moment matrix of one block's kept rows, ``(S + 1, S)`` float64.
+
+    The expensive product is done in float32 on block-centred rows (no
+    cancellation, twice the speed of float64 BLAS); the block mean's outer
+    product is added back in float64, so the sum over blocks is the
+    uncentred second moment ``sum x x^T`` to about 1e-6 relative accuracy of
+    the covariance.
+    """
+    n_kept = int(keep.sum())
+    total = rows.sum(0)
+    out = np.empty((rows.shape[1] + 1, rows.shape[1]))
+    out[0] = total
+    if n_kept == 0:
+        out[1:] = 0.0
+        return out
+    mean = total / n_kept
+    centred = ((rows - mean) * keep[:, None]).astype(np.float32)
+    out[1:] = centred.T @ centred
+    out[1:] += n_kept * np.outer(mean, mean)
+    return out
+
+
 def _pca_scores_dask(X, keep, n_components, preprocessing):
     nav_ndim = X.ndim - 1
     n_channels = X.shape[-1]
@@ -198,9 +221,9 @@ def _pca_scores_dask(X, keep, n_components, preprocessing):
         row_w_da = da.from_array(row_w[..., None], chunks=(*nav_chunks, 1))
 
     def block_moments(block, keep_block, rw):
-        rows = _block_rows(block, keep_block, rw, col_w)
-        out = np.concatenate([rows.sum(0)[None, :], rows.T @ rows], axis=0)
-        return out.reshape((1,) * nav_ndim + out.shape)
+        return _scatter_moments(_block_rows(block, keep_block, rw, col_w), keep_block.reshape(-1)).reshape(
+            (1,) * nav_ndim + (n_channels + 1, n_channels)
+        )
 
     moments = da.map_blocks(
         block_moments,

@@ -62,7 +62,7 @@ def test_lazy_equals_eager(pair, kwargs):
     np.testing.assert_allclose(
         lazy.learning_results.fuzzy_cluster_parameters["explained_variance_ratio"],
         eager.learning_results.fuzzy_cluster_parameters["explained_variance_ratio"],
-        rtol=1e-8,
+        rtol=1e-5,  # the lazy second moments use float32 products of centred blocks
     )
     assert isinstance(lazy.learning_results.cluster_sum_signals, np.ndarray)
 
