@@ -31,6 +31,8 @@ BACKENDS = [
     pytest.param("numba", marks=pytest.mark.skipif(not HAVE_NUMBA, reason="numba")),
 ]
 ESTIMATORS = [Probabilistic, Possibilistic, GustafsonKessel]
+# PCM on structureless or overlapping data merges clusters and warns (tested on its own)
+COINCIDENT = "ignore:Possibilistic.*converged onto the same centre:UserWarning"
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +201,7 @@ def test_duplicate_samples(cls, backend):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.filterwarnings(COINCIDENT)
 def test_fewer_distinct_points_than_clusters(cls):
     """Two distinct points, three clusters: still finite memberships and centres."""
     X = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0]]), 10, axis=0)
@@ -455,6 +458,7 @@ def test_float32_is_computed_in_float32(blobs, cls, backend):
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
 @pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.filterwarnings(COINCIDENT)
 def test_numba_and_numpy_backends_agree(cls):
     """Fused numba loop and vectorised NumPy give the same results (rounding only)."""
     # 36k samples: several numba blocks and two NumPy chunks
@@ -469,6 +473,7 @@ def test_numba_and_numpy_backends_agree(cls):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.filterwarnings(COINCIDENT)
 def test_properties_of_checks_that_force_one_cluster(cls):
     """What the n_clusters=1 sklearn checks test, with n_clusters=2 (see test_cmeans_sklearn)."""
     rng = np.random.RandomState(0)
@@ -524,3 +529,14 @@ def test_subpackage_needs_no_hyperspy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+def test_possibilistic_warns_about_coincident_clusters(blobs):
+    """A large eta pulls a small cluster onto its big neighbour: the fit says so."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(500, 2)), rng.normal(size=(60, 2)) + [4.0, 0.0]])
+    with pytest.warns(UserWarning, match=r"clusters \[\(0, 1\)\] converged onto the same"):
+        Possibilistic(2, eta=50.0, random_state=0).fit(X)
+    with warnings.catch_warnings():  # separated blobs: no warning
+        warnings.simplefilter("error", UserWarning)
+        Possibilistic(4, random_state=0).fit(blobs[0])

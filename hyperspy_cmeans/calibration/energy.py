@@ -15,10 +15,18 @@ calibration of the axis (none, rough or wrong):
    log-significance of that peak (times the square root of the line's
    relative weight, so weak lines count little); every strong line it
    predicts inside the spectrum without a peak costs a penalty.
-4. The best hypotheses are refined by iterated matching and weighted least
-   squares through the matched (inlier) lines; the refined solution with the
-   best score wins. Weak lines (Kb, L satellites) are only kept when the
-   main line of their family is matched too.
+4. The best distinct hypotheses are refined by iterated matching and
+   weighted least squares through the matched (inlier) lines; the refined
+   solution with the best score wins. Weak lines (Kb, L satellites) are only
+   kept when the main line of their family is matched too. If the winner
+   rests on two lines only and a different solution scores nearly as well,
+   the match is ambiguous: a rough calibration (``prior``) decides, or a
+   ValueError is raised.
+5. Each matched peak is refitted with the shape of all its unresolved lines
+   (and its overlapping neighbours), which removes the bias of a single
+   Gaussian on a blend, and the straight line is refitted by weighted least
+   squares whose weights combine the statistical errors with an extra scatter
+   estimated from the residuals; gross outliers are dropped one at a time.
 """
 
 from __future__ import annotations
@@ -39,7 +47,9 @@ __all__ = [
     "ENERGY_CALIBRATION_NODE",
     "EnergyCalibration",
     "LineMatch",
+    "axis_prior",
     "calibrate_spectrum",
+    "check_energy_axis",
 ]
 
 #: Default range of the energy scale searched, eV per channel.
@@ -51,8 +61,10 @@ ENERGY_CALIBRATION_NODE = "Signal.Energy_calibration"
 
 _N_HYPOTHESIS_PEAKS = 12
 _N_REFINED = 12
-_WIDTH_RATIO = (0.5, 2.2)
+_WIDTH_RATIO = (0.5, 1.6)
 _MAIN_WEIGHT = 0.5
+# solutions whose scores differ by less than this are near-equal
+_AMBIGUITY_MARGIN = 3.0
 _ENERGY_FLOOR = 0.0001  # keV: line-energy / line-shape uncertainty floor
 
 
@@ -75,9 +87,10 @@ class LineMatch:
     fitted : bool
         Whether the match was used in the least-squares fit.
     note : str
-        Why it was not: ``"overlap"`` (the line overlaps a line of another
-        element, so its peak position depends on the composition) or
-        ``"outlier"`` (far off the line through the others); empty if fitted.
+        Why it was not: ``"excluded"`` (by the user), ``"overlap"`` (the line
+        overlaps a line of another element, so its peak position depends on
+        the composition) or ``"outlier"`` (far off the line through the
+        others); empty if fitted.
     peak_index : int
         Index of the matched peak in the result's ``peaks`` table.
     """
@@ -183,10 +196,12 @@ class EnergyCalibration:
             ``scale``, ``offset`` (keV), ``scale_std``, ``offset_std``,
             ``units``, ``rms_residual_eV`` and, for the fitted lines,
             ``lines``, ``line_energies_keV``, ``channels`` and
-            ``residuals_eV``.
+            ``residuals_eV``; ``unfitted_matches`` lists the other matched
+            lines with the reason (e.g. ``"Pt_Ma (excluded)"``) if any.
         """
         fitted = [m for m in self.matches if m.fitted]
-        return {
+        others = [f"{m.line} ({m.note})" for m in self.matches if not m.fitted]
+        record = {
             "method": "calibrate_energy_from_peaks",
             "scale": self.scale,
             "offset": self.offset,
@@ -199,6 +214,9 @@ class EnergyCalibration:
             "channels": [float(m.channel) for m in fitted],
             "residuals_eV": [float(m.residual) for m in fitted],
         }
+        if others:
+            record["unfitted_matches"] = others
+        return record
 
     def apply(self, signal):
         """Copy this calibration onto a signal with the same number of channels.
@@ -225,7 +243,7 @@ class EnergyCalibration:
             If the signal axis is not uniform or has another size; the signal
             is then left unchanged.
         """
-        axis = _check_energy_axis(signal)
+        axis = check_energy_axis(signal)
         if axis.size != self.n_channels:
             raise ValueError(
                 f"The calibration is for {self.n_channels} channels, the signal has {axis.size}."
@@ -278,10 +296,15 @@ class EnergyCalibration:
         else:
             ax.set_ylim(min(0.0, float(np.nanmin(self.spectrum))), top * 1.4)
         trans = blended_transform_factory(ax.transData, ax.transAxes)
-        for m in self.matches:
+        span = float(energy[-1] - energy[0]) or 1.0
+        last_x, right = -np.inf, False
+        for m in sorted(self.matches, key=lambda m: m.energy):
             color = "tab:red" if m.fitted else "tab:blue"
             ax.axvline(m.energy, color=color, lw=0.8, ls="-" if m.fitted else "--", alpha=0.7)
             label = f"{m.line} {m.residual:+.1f} eV" if m.fitted else f"{m.line} ({m.note})"
+            # the label of a line close to the previous one goes on its right
+            right = (not right) and (m.energy - last_x) / span < 0.02
+            last_x = m.energy
             ax.text(
                 m.energy,
                 0.99,
@@ -289,7 +312,7 @@ class EnergyCalibration:
                 transform=trans,
                 rotation=90,
                 va="top",
-                ha="right",
+                ha="left" if right else "right",
                 fontsize=7,
                 color=color,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8},
@@ -321,12 +344,28 @@ class EnergyCalibration:
             handles.append(
                 Line2D([], [], color="0.5", marker="v", ls="none", label="unmatched peak")
             )
-        ax.legend(handles=handles, loc="center right", fontsize=8)
+        ax.legend(handles=handles, loc="best", fontsize=8)
         return ax
 
 
-def _check_energy_axis(signal):
-    """Return the single uniform signal axis of ``signal`` or raise ValueError."""
+def check_energy_axis(signal):
+    """Return the signal's energy axis if it can be calibrated linearly.
+
+    Parameters
+    ----------
+    signal : hyperspy.signal.BaseSignal
+        The signal.
+
+    Returns
+    -------
+    hyperspy.axes.UniformDataAxis
+        Its single, uniform signal axis.
+
+    Raises
+    ------
+    ValueError
+        If the signal has more than one signal axis or a non-uniform one.
+    """
     axes = signal.axes_manager.signal_axes
     if len(axes) != 1:
         raise ValueError("The signal must have exactly one signal axis.")
@@ -336,6 +375,33 @@ def _check_energy_axis(signal):
     return axis
 
 
+def axis_prior(axis):
+    """The rough calibration of an axis in energy units, for ``prior``.
+
+    Parameters
+    ----------
+    axis : hyperspy.axes.UniformDataAxis
+        The signal axis.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(scale, offset)`` in keV per channel and keV if the axis units are
+        an energy (eV, keV, ...) and its scale is positive, else None.
+    """
+    import pint
+
+    units = axis.units if isinstance(axis.units, str) else ""
+    if not units or not axis.scale > 0:
+        return None
+    ureg = pint.get_application_registry()
+    try:
+        factor = float((1.0 * ureg.Unit(units)).to(ureg.keV).magnitude)
+    except Exception:  # unknown or non-energy units: no prior
+        return None
+    return float(axis.scale) * factor, float(axis.offset) * factor
+
+
 def calibrate_spectrum(
     spectrum,
     candidates,
@@ -343,6 +409,7 @@ def calibrate_spectrum(
     offset_range=None,
     tolerance=None,
     min_significance=6.0,
+    prior=None,
 ):
     """Calibrate the energy axis of a 1D spectrum from its peaks.
 
@@ -365,6 +432,10 @@ def calibrate_spectrum(
         unresolved lines merged into the candidate.
     min_significance : float, default 6.0
         Peaks less significant than this (net counts over noise) are ignored.
+    prior : tuple of float, optional
+        A rough calibration ``(scale, offset)`` in keV per channel and keV
+        (e.g. the current axis). It is not used by the search; it only
+        decides between solutions whose consensus scores are nearly equal.
 
     Returns
     -------
@@ -374,7 +445,9 @@ def calibrate_spectrum(
     Raises
     ------
     ValueError
-        If the ranges are invalid, or fewer than two lines can be matched.
+        If the ranges are invalid, fewer than two lines can be matched, or
+        the best solution rests on only two lines and another, different
+        solution is nearly as good (and no ``prior`` decides between them).
     """
     y = np.asarray(spectrum, dtype=float).ravel()
     n = y.size
@@ -401,25 +474,48 @@ def calibrate_spectrum(
             "lines within the scale and offset ranges."
         )
     scores = _score(hyps, peaks, lines, n)
-    best = None
+    solutions = []
     for h in _distinct_top(hyps, scores, n, _N_REFINED):
         refined = _refine(hyps[h], peaks, lines, n, (smin, smax), (omin, omax))
         if refined is None:
             continue
         score = float(_score(np.array([refined[:2]]), peaks, lines, n)[0])
-        key = (round(score, 9), -refined[2])
-        if best is None or key > best[0]:
-            best = (key, refined)
-    if best is None:
+        solutions.append((round(score, 9), -refined[2], refined))
+    if not solutions:
         raise ValueError(
             "Fewer than two lines matched: no consistent set of at least two "
             "resolved lines was found."
         )
-    scale, offset = best[1][:2]
+    solutions.sort(key=lambda sol: sol[:2], reverse=True)
+    best = solutions[0]
+    s0, o0 = best[2][:2]
+    rivals = [
+        sol
+        for sol in solutions[1:]
+        if sol[0] >= best[0] - _AMBIGUITY_MARGIN
+        and abs(sol[2][0] - s0) * n + abs(sol[2][1] - o0) > 2.0 * s0
+    ]
+    if rivals and prior is not None:
+        # a rough calibration decides between near-equal solutions
+        best = min([best, *rivals], key=lambda sol: _distance(sol[2][:2], prior, n))
+    elif rivals and len(_matches(s0, o0, peaks, lines, n)) < 3:
+        raise ValueError(
+            "Ambiguous calibration: the best match rests on two lines only and "
+            f"another match (scale {rivals[0][2][0] * 1000:.3f} eV/channel, offset "
+            f"{rivals[0][2][1]:.3f} keV) is nearly as good. Give more lines or "
+            "elements, narrower scale_range/offset_range, or a rough calibration."
+        )
+    scale, offset = best[2][:2]
     scale, offset, cov, matches = _final_fit(y, scale, offset, peaks, lines, n)
     return EnergyCalibration(
         scale, offset, np.sqrt(cov[1, 1]), np.sqrt(cov[0, 0]), matches, y, peaks
     )
+
+
+def _distance(calibration, prior, n):
+    """Largest energy difference (keV) of two calibrations over the channels."""
+    ds, do = calibration[0] - prior[0], calibration[1] - prior[1]
+    return max(abs(do), abs(do + ds * (n - 1)))
 
 
 def _check_range(value, default, name, positive=False):
@@ -445,6 +541,9 @@ class _LineArrays:
         self.weight = np.array([c.weight for c in candidates])
         self.spread = np.array([c.spread for c in candidates])
         self.ambiguous = np.array([c.ambiguous for c in candidates])
+        self.excluded = np.array([c.excluded for c in candidates])
+        # matched lines that are not fitted
+        self.unfit = self.ambiguous | self.excluded
         self.fwhm = fwhm = np.array([c.fwhm for c in candidates])
         # expected peak FWHM (keV) including the unresolved lines
         self.fwhm_eff = np.sqrt(fwhm**2 + (2.3548 * self.spread) ** 2)
@@ -519,7 +618,7 @@ def _score(hyps, peaks, lines, n, chunk=2048):
     """Consensus score of each (scale, offset) hypothesis."""
     gain = np.log(np.maximum(peaks.significance, 1.0))
     line_w = np.sqrt(np.minimum(lines.weight, 1.0))
-    penalty = 1.0 * np.minimum(lines.weight, 1.0) * (lines.strong & ~lines.ambiguous)
+    penalty = 1.0 * np.minimum(lines.weight, 1.0) * (lines.strong & ~lines.unfit)
     out = np.empty(hyps.shape[0])
     m = len(lines.energy)
     for start in range(0, hyps.shape[0], chunk):
@@ -561,9 +660,7 @@ def _refine(hyp, peaks, lines, n, srange, orange, max_iter=10):
     scale, offset = float(hyp[0]), float(hyp[1])
     previous, chi2 = None, np.inf
     for _ in range(max_iter):
-        fit = [
-            (i, j) for i, j in _matches(scale, offset, peaks, lines, n) if not lines.ambiguous[j]
-        ]
+        fit = [(i, j) for i, j in _matches(scale, offset, peaks, lines, n) if not lines.unfit[j]]
         if len(fit) < 2 or tuple(fit) == previous:
             break
         previous = tuple(fit)
@@ -610,7 +707,7 @@ def _final_fit(y, scale, offset, peaks, lines, n, n_iter=2):
             else:
                 chan[j], chan_std[j] = fitted
                 sys_err[j] = 0.0
-        fit = [j for _, j in pairs if not lines.ambiguous[j]]
+        fit = [j for _, j in pairs if not lines.unfit[j]]
         sigma = {
             j: np.sqrt((scale * chan_std[j]) ** 2 + sys_err[j] ** 2 + _ENERGY_FLOOR**2) for j in fit
         }
@@ -623,7 +720,15 @@ def _final_fit(y, scale, offset, peaks, lines, n, n_iter=2):
             channel_std=float(chan_std[j]),
             residual=float((lines.energy[j] - (offset + scale * chan[j])) * 1000.0),
             fitted=j in fit,
-            note="" if j in fit else ("overlap" if lines.ambiguous[j] else "outlier"),
+            note=(
+                ""
+                if j in fit
+                else "excluded"
+                if lines.excluded[j]
+                else "overlap"
+                if lines.ambiguous[j]
+                else "outlier"
+            ),
             peak_index=int(peak_of[j]),
         )
         for j in sorted(chan, key=lambda j: lines.energy[j])

@@ -2,10 +2,15 @@
 
 Lines of one element and one family (K, L, M, ...) that lie closer together
 than the detector resolution appear as a single peak; they are merged into one
-candidate at their weight-averaged energy. Lines of different elements or
-families that overlap are merged too, but the candidate is flagged
-``ambiguous``: its position depends on unknown concentrations, so it can
-explain a peak during matching but is not used in the least-squares fit.
+candidate at their weight-averaged energy (exspy's weights are relative within
+a family). Weak groups (summed weight below ``min_weight``) are never matched,
+so they are never forced onto noise; they only help model the shape of
+overlapping peaks. Groups of different elements or families within a fifth of
+the resolution are merged (their position is known whatever their ratio);
+groups that overlap more loosely are kept apart but flagged ``ambiguous``:
+their peak position depends on the unknown composition, so they can explain a
+peak during matching but are not used in the fit. Excluded lines (e.g. FIB
+contaminants) likewise explain peaks but are never fitted.
 """
 
 from __future__ import annotations
@@ -84,10 +89,14 @@ class CandidateLine:
         composition, and the candidate is not used in the fit.
     overlaps : tuple of str
         Names of those overlapping candidates.
+    excluded : bool
+        True for lines the user excluded: they may explain a peak during
+        matching (they are present, e.g. FIB contaminants) but are never
+        used in the fit.
     model_only : bool
-        True for lines that are never matched to a peak (too weak, excluded
-        or, when only ``lines`` are given, not requested) but are kept to
-        model the peaks that overlap the candidates.
+        True for lines that are never matched to a peak (too weak or, when
+        only ``lines`` are given, not requested) but are kept to model the
+        peaks that overlap the candidates.
     """
 
     name: str
@@ -102,6 +111,7 @@ class CandidateLine:
     member_groups: tuple = ()
     ambiguous: bool = False
     overlaps: tuple = ()
+    excluded: bool = False
     model_only: bool = False
 
 
@@ -168,9 +178,10 @@ def build_line_table(
         (merged with the unresolved lines of the same element and family).
         Lines and elements may be combined; at least one must be given.
     exclude : list of str, optional
-        Element symbols (all their lines) or line names (that line) that must
-        not be matched, e.g. ``["Pt", "Ga", "Fe_La"]``; those of them that are
-        among ``elements``/``lines`` are kept as ``model_only`` entries.
+        Element symbols (all their lines) or line names (that line) not to
+        use in the fit, e.g. ``["Pt", "Ga", "Fe_La"]``; those of them that
+        are among ``elements``/``lines`` are kept as ``excluded`` entries,
+        which can explain peaks during matching.
     beam_energy : float, optional
         Beam energy in keV; lines at or above it are not excited and dropped.
     energy_resolution_MnKa : float, default 130.0
@@ -185,7 +196,9 @@ def build_line_table(
     Returns
     -------
     list of CandidateLine
-        Sorted by energy; entries with ``model_only=True`` are not candidates.
+        Sorted by energy; entries with ``model_only=True`` are not candidates,
+        and those with ``excluded`` or ``ambiguous`` set are matched but not
+        fitted.
 
     Raises
     ------
@@ -209,8 +222,7 @@ def build_line_table(
             _element_lines(item)
             excluded_elements.add(item)
 
-    # every database line that may be a member of a candidate; excluded lines
-    # are kept aside: they are never matched, but model overlapping peaks
+    # every database line that may be a member of a candidate
     families = {(el, None) for el in elements}
     families |= {(el, _family(name)) for el, name in requested}
     members, excluded = {}, {}
@@ -230,7 +242,7 @@ def build_line_table(
 
     explicit_only = not elements
     # 1. unresolved lines of one element and family: one peak, weight-averaged
-    groups, model_only = [], []
+    groups, explainers, model_only = [], [], []
     for pool in (members, excluded):
         sets = {}
         for key in pool:
@@ -239,8 +251,10 @@ def build_line_table(
             for group in _cluster(keys, pool, energy_resolution_MnKa, merge_factor):
                 named = any(key in requested for key in group)
                 weak = sum(pool[k][1] for k in group) < min_weight
-                if pool is excluded or (explicit_only and not named) or (weak and not named):
+                if (weak and not named) or (explicit_only and not named and pool is members):
                     model_only.append(group)
+                elif pool is excluded:
+                    explainers.append(group)
                 else:
                     groups.append(group)
     members.update(excluded)
@@ -257,26 +271,31 @@ def build_line_table(
                 continue
         merged.append(list(group))
     table = [_make_candidate(group, members, energy_resolution_MnKa) for group in merged]
-    # 3. resolved-but-overlapping groups of different elements/families: the
-    #    peak position depends on the unknown composition
-    for i, cand in enumerate(table):
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(table):
-                other = table[j]
-                limit = merge_factor * fwhm_at_energy(
-                    0.5 * (cand.energy + other.energy), energy_resolution_MnKa
-                )
-                if abs(other.energy - cand.energy) < limit:
-                    table[i] = replace(
-                        table[i], ambiguous=True, overlaps=table[i].overlaps + (other.name,)
-                    )
     if not table:
         raise ValueError("No candidate X-ray lines left (check elements, lines, exclude).")
     table += [
+        replace(_make_candidate(g, members, energy_resolution_MnKa), excluded=True)
+        for g in explainers
+    ]
+    table.sort(key=lambda c: c.energy)
+    # 3. resolved-but-overlapping groups of different elements/families: the
+    #    peak position depends on the unknown composition
+    flagged = []
+    for cand in table:
+        overlaps = tuple(
+            other.name
+            for other in table
+            if other is not cand
+            and abs(other.energy - cand.energy)
+            < merge_factor
+            * fwhm_at_energy(0.5 * (cand.energy + other.energy), energy_resolution_MnKa)
+        )
+        flagged.append(replace(cand, ambiguous=bool(overlaps), overlaps=overlaps))
+    flagged += [
         replace(_make_candidate(g, members, energy_resolution_MnKa), model_only=True)
         for g in model_only
     ]
-    return sorted(table, key=lambda c: c.energy)
+    return sorted(flagged, key=lambda c: c.energy)
 
 
 def _as_list(value):

@@ -224,14 +224,14 @@ class BaseCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self._warn_unconverged(n_unconverged, n_starts, stage)
         return best, U_best
 
-    def _warn_unconverged(self, n_unconverged, n_starts, stage=""):
+    def _warn_unconverged(self, n_unconverged, n_starts, stage="", stacklevel=5):
         if n_unconverged:
             warnings.warn(
                 f"{type(self).__name__}{stage}: {n_unconverged} of {n_starts} run(s) reached "
                 f"max_iter={self.max_iter} before the largest membership change fell to "
                 f"tol={self.tol}; increase max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,  # the caller of fit
             )
 
     def _store(self, run, U):

@@ -147,8 +147,7 @@ class GustafsonKessel(BaseCMeans):
     n_init : int, default=10
         Number of starts (one generator); the lowest objective is kept. Ignored when
         ``init`` is an array.
-    init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), \
-default="k-means++"
+    init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), default="k-means++"
         Initial centres.
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the initialisation.
@@ -162,8 +161,11 @@ default="k-means++"
         Largest allowed ratio of the largest to the smallest eigenvalue of a fuzzy
         covariance (:math:`\beta`; Babuška et al. use 1e15 in double precision; 1e10 keeps
         the whitened distances accurate to about 1e-6 relative).
-    backend : {"auto", "numba", "numpy"}, default="auto"
-        Implementation of the pass over the samples (same results up to rounding).
+    backend : {"auto", "numba", "numba-parallel", "numpy"}, default="auto"
+        Implementation of the pass over the samples: the fused single-threaded numba loop
+        (``"auto"`` when numba is installed), the same loop over numba's threads, or
+        vectorised NumPy; all give the same results up to rounding. The parallel loop
+        pays off only on otherwise idle cores.
 
     Attributes
     ----------
@@ -185,7 +187,7 @@ default="k-means++"
         Cluster of highest membership.
     objective_ : float
         Final objective :math:`\sum_{ik} u_{ik}^m d_{ik}^2` in the GK norms.
-    objective_history_ : ndarray of shape (n_iter_ + 1,)
+    objective_history_ : ndarray of shape (n_iter\_ + 1,)
         Objective of the best start, entry 0 for the initial (Euclidean) memberships.
     n_iter_ : int
         Number of updates of the best start.

@@ -42,6 +42,13 @@ NUMPY_CHUNK = 32768
 #: Upper bound on the number of parallel blocks in the numba implementation.
 MAX_BLOCKS = 256
 
+#: Samples per tile inside a numba block (the tile is transposed for contiguous loops).
+TILE = 128
+
+#: Below this smallest squared distance a sample's memberships use the overflow-free ratio
+#: form (and the exact one-hot rule at 0) instead of reciprocals.
+SAFE_MIN_SQ_DISTANCE = 1e-280
+
 #: Memory budget (bytes) for the numba per-block covariance accumulators.
 BLOCK_COV_BUDGET = 16 * 2**20
 
@@ -194,9 +201,11 @@ def _sweep_numpy(X, centers, whiten, m, eta, U, compare, accumulate, scatter):
 
 
 if HAVE_NUMBA:
+    _FASTMATH = {"reassoc", "contract"}  # lets LLVM vectorise the sums over a tile
 
-    # error_model="numpy": no Python-style division checks (every division is guarded).
-    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    # error_model="numpy": 1 / 0 gives inf instead of raising; such samples (distance 0)
+    # are then handled by the exact one-hot rule.
+    @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
     def _sweep_block(
         X,
         centers,
@@ -219,90 +228,163 @@ if HAVE_NUMBA:
         scatter_sum,
         max_change,
     ):  # pragma: no cover - compiled; covered through sweep(backend="numba")
-        """Process samples ``start:stop`` and add their sums to row ``b`` of the partials."""
+        """Process samples ``start:stop`` and store their sums in row ``b`` of the partials.
+
+        Samples are handled in tiles of ``TILE``: the tile is transposed into a small
+        (n_features, TILE) buffer so that every inner loop runs over contiguous samples.
+        """
         n_features = X.shape[1]
         n_clusters = centers.shape[0]
         m_is_2 = m == 2.0
         inv = 1.0 / (m - 1.0)
-        d2 = np.empty(n_clusters)
-        u = np.empty(n_clusters)
-        diff = np.empty((n_clusters, n_features))
-        # Private accumulators (written to row b at the end): threads never share a cache
-        # line while they run.
+        xt = np.empty((n_features, TILE))
+        dt = np.empty((n_features, TILE))
+        yt = np.empty(TILE)
+        acc = np.empty(TILE)
+        d2 = np.empty((n_clusters, TILE))
+        ut = np.empty((n_clusters, TILE))
+        wt = np.empty((n_clusters, TILE))
+        dmin = np.empty(TILE)
+        tot = np.empty(TILE)
         obj = np.zeros(n_clusters)
         wdist = np.zeros(n_clusters)
         wsum = np.zeros(n_clusters)
         shift = np.zeros((n_clusters, n_features))
-        scat = np.zeros((n_clusters, n_features, n_features) if scatter else (1, 1, 1))
+        scat = np.zeros((n_clusters, n_features, n_features))
         change = 0.0
-        for k in range(start, stop):
-            dmin = np.inf
+        for k0 in range(start, stop, TILE):
+            nt = min(TILE, stop - k0)
+            for t in range(nt):
+                for j in range(n_features):
+                    xt[j, t] = X[k0 + t, j]
+                dmin[t] = np.inf
+            # squared distances ||(x - v_i) W_i||^2, always from the difference x - v_i
             for i in range(n_clusters):
                 for j in range(n_features):
-                    diff[i, j] = X[k, j] - centers[i, j]
-                s = 0.0
+                    vij = centers[i, j]
+                    for t in range(nt):
+                        dt[j, t] = xt[j, t] - vij
+                for t in range(nt):
+                    acc[t] = 0.0
                 if use_whiten:
                     for j in range(n_features):
-                        y = 0.0
+                        for t in range(nt):
+                            yt[t] = 0.0
                         for q in range(n_features):
-                            y += diff[i, q] * whiten[i, q, j]
-                        s += y * y
+                            wqj = whiten[i, q, j]
+                            for t in range(nt):
+                                yt[t] += dt[q, t] * wqj
+                        for t in range(nt):
+                            acc[t] += yt[t] * yt[t]
                 else:
                     for j in range(n_features):
-                        s += diff[i, j] * diff[i, j]
-                d2[i] = s
-                if s < dmin:
-                    dmin = s
+                        for t in range(nt):
+                            acc[t] += dt[j, t] * dt[j, t]
+                for t in range(nt):
+                    d2[i, t] = acc[t]
+                    if acc[t] < dmin[t]:
+                        dmin[t] = acc[t]
+            # memberships
             if possibilistic:
                 for i in range(n_clusters):
-                    r = d2[i] / eta[i]
-                    if not m_is_2:
-                        r = r**inv
-                    u[i] = 1.0 / (1.0 + r)
-            elif dmin <= 0.0:
-                n_zero = 0
-                for i in range(n_clusters):
-                    if d2[i] <= 0.0:
-                        n_zero += 1
-                for i in range(n_clusters):
-                    u[i] = 1.0 / n_zero if d2[i] <= 0.0 else 0.0
+                    inv_eta = 1.0 / eta[i]
+                    if m_is_2:
+                        for t in range(nt):
+                            ut[i, t] = 1.0 / (1.0 + d2[i, t] * inv_eta)
+                    else:
+                        for t in range(nt):
+                            ut[i, t] = 1.0 / (1.0 + (d2[i, t] * inv_eta) ** inv)
             else:
-                total = 0.0
+                for t in range(nt):
+                    tot[t] = 0.0
                 for i in range(n_clusters):
-                    r = dmin / d2[i]
-                    if not m_is_2:
-                        r = r**inv
-                    u[i] = r
-                    total += r
+                    if m_is_2:
+                        for t in range(nt):
+                            r = 1.0 / d2[i, t]
+                            ut[i, t] = r
+                            tot[t] += r
+                    else:
+                        for t in range(nt):
+                            r = (dmin[t] / d2[i, t]) ** inv
+                            ut[i, t] = r
+                            tot[t] += r
+                for t in range(nt):
+                    tot[t] = 1.0 / tot[t]
                 for i in range(n_clusters):
-                    u[i] /= total
+                    for t in range(nt):
+                        ut[i, t] *= tot[t]
+                for t in range(nt):  # tiny or zero distances: ratio form, exact one-hot
+                    if dmin[t] < SAFE_MIN_SQ_DISTANCE:
+                        if dmin[t] <= 0.0:
+                            n_zero = 0
+                            for i in range(n_clusters):
+                                if d2[i, t] <= 0.0:
+                                    n_zero += 1
+                            for i in range(n_clusters):
+                                ut[i, t] = 1.0 / n_zero if d2[i, t] <= 0.0 else 0.0
+                        else:
+                            s = 0.0
+                            for i in range(n_clusters):
+                                r = (dmin[t] / d2[i, t]) ** inv
+                                ut[i, t] = r
+                                s += r
+                            for i in range(n_clusters):
+                                ut[i, t] /= s
+            # store, compare, weights
+            for t in range(nt):
+                k = k0 + t
+                for i in range(n_clusters):
+                    previous = U[k, i]
+                    U[k, i] = ut[i, t]
+                    uf = float(U[k, i])  # the stored (possibly float32-rounded) value
+                    if compare:
+                        delta = abs(uf - float(previous))
+                        if delta > change:
+                            change = delta
+                    ut[i, t] = uf
             for i in range(n_clusters):
-                previous = U[k, i]
-                U[k, i] = u[i]
-                uf = float(U[k, i])  # the stored (possibly float32-rounded) value
-                if compare:
-                    delta = abs(uf - float(previous))
-                    if delta > change:
-                        change = delta
-                w = uf * uf if m_is_2 else uf**m
-                wd = w * d2[i]
-                wdist[i] += wd
-                obj[i] += wd
+                s_wd = 0.0
+                s_w = 0.0
+                if m_is_2:
+                    for t in range(nt):
+                        wt[i, t] = ut[i, t] * ut[i, t]
+                else:
+                    for t in range(nt):
+                        wt[i, t] = ut[i, t] ** m
+                for t in range(nt):
+                    s_wd += wt[i, t] * d2[i, t]
+                    s_w += wt[i, t]
+                wdist[i] += s_wd
+                obj[i] += s_wd
+                wsum[i] += s_w
                 if possibilistic:
-                    t = 1.0 - uf
-                    obj[i] += eta[i] * (t * t if m_is_2 else t**m)
-                if accumulate:
-                    wsum[i] += w
+                    s_p = 0.0
+                    for t in range(nt):
+                        c1 = 1.0 - ut[i, t]
+                        s_p += c1 * c1 if m_is_2 else c1**m
+                    obj[i] += eta[i] * s_p
+            if accumulate:
+                for i in range(n_clusters):
                     for j in range(n_features):
-                        wdj = w * diff[i, j]
-                        shift[i, j] += wdj
-                        if scatter:
+                        vij = centers[i, j]
+                        s = 0.0
+                        for t in range(nt):
+                            e = xt[j, t] - vij
+                            dt[j, t] = e
+                            s += wt[i, t] * e
+                        shift[i, j] += s
+                    if scatter:
+                        for j in range(n_features):
                             for q in range(j, n_features):
-                                scat[i, j, q] += wdj * diff[i, q]
+                                s = 0.0
+                                for t in range(nt):
+                                    s += wt[i, t] * dt[j, t] * dt[q, t]
+                                scat[i, j, q] += s
         objective[b] = obj
         weighted_dist[b] = wdist
-        weight_sum[b] = wsum
-        shift_sum[b] = shift
+        if accumulate:
+            weight_sum[b] = wsum
+            shift_sum[b] = shift
         if scatter:
             scatter_sum[b] = scat
         max_change[b] = change
@@ -364,7 +446,7 @@ if HAVE_NUMBA:
         return driver
 
     # Two compiled drivers: a parallel one, and a serial one for small inputs where waking the thread pool costs more than it saves.
-    _jit = {"cache": True, "nogil": True, "error_model": "numpy"}
+    _jit = {"cache": True, "nogil": True}
     _sweep_parallel = numba.njit(parallel=True, **_jit)(_make_driver(True))
     _sweep_serial = numba.njit(**_jit)(_make_driver(False))
 
@@ -377,7 +459,7 @@ def _n_blocks(n_samples, n_clusters, n_features, scatter):
     return n_blocks
 
 
-def _sweep_numba(X, centers, whiten, m, eta, U, compare, accumulate, scatter):
+def _sweep_numba(X, centers, whiten, m, eta, U, compare, accumulate, scatter, parallel):
     n_samples, n_features = X.shape
     n_clusters = centers.shape[0]
     n_blocks = _n_blocks(n_samples, n_clusters, n_features, scatter)
@@ -386,9 +468,14 @@ def _sweep_numba(X, centers, whiten, m, eta, U, compare, accumulate, scatter):
         whiten = np.zeros((1, 1, 1), dtype=X.dtype)
     possibilistic = eta is not None
     eta_arr = np.ones(n_clusters) if eta is None else np.asarray(eta, dtype=np.float64)
-    kernel = _sweep_parallel if n_blocks > 1 else _sweep_serial
+    # Same blocks either way, so the serial and parallel loops give identical sums.
+    kernel = _sweep_parallel if parallel and n_blocks > 1 else _sweep_serial
+    # Always a read-only view (no copy): writable and read-only inputs (e.g. memmaps) then
+    # share one compiled specialisation.
+    X_read_only = X.view()
+    X_read_only.flags.writeable = False
     objective, weighted_dist, weight_sum, shift_sum, scatter_sum, max_change = kernel(
-        X,
+        X_read_only,
         np.ascontiguousarray(centers, dtype=X.dtype),
         np.ascontiguousarray(whiten, dtype=X.dtype),
         use_whiten,
@@ -417,25 +504,33 @@ def _sweep_numba(X, centers, whiten, m, eta, U, compare, accumulate, scatter):
     )
 
 
+#: Accepted values of the estimators' ``backend`` parameter.
+BACKENDS = ("auto", "numba", "numba-parallel", "numpy")
+
+
 def resolve_backend(backend):
-    """Return ``"numba"`` or ``"numpy"`` for a ``backend`` parameter value.
+    """Return the implementation that a ``backend`` parameter value selects.
 
     Parameters
     ----------
-    backend : {"auto", "numba", "numpy"}
-        ``"auto"`` picks numba when it is installed.
+    backend : {"auto", "numba", "numba-parallel", "numpy"}
+        ``"auto"`` is the single-threaded numba loop when numba is installed, else NumPy.
+        ``"numba-parallel"`` spreads the blocks of samples over numba's threads (see
+        ``numba.set_num_threads``); it pays off only on otherwise idle cores, and on
+        shared or oversubscribed cores (other processes, dask worker threads) it can be
+        much slower than the serial loop, hence not the default.
 
     Returns
     -------
     str
-        The backend that :func:`sweep` will use.
+        ``"numba"``, ``"numba-parallel"`` or ``"numpy"``.
     """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}.")
     if backend == "auto":
         return "numba" if HAVE_NUMBA else "numpy"
-    if backend == "numba" and not HAVE_NUMBA:
-        raise ValueError("backend='numba' was requested but numba is not installed.")
-    if backend not in ("numba", "numpy"):
-        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}.")
+    if backend.startswith("numba") and not HAVE_NUMBA:
+        raise ValueError(f"backend={backend!r} was requested but numba is not installed.")
     return backend
 
 
@@ -475,8 +570,8 @@ def sweep(
         Whether to gather the sums for the next centres.
     scatter : bool
         Whether to gather the weighted scatter matrices (Gustafson–Kessel).
-    backend : {"numpy", "numba"}
-        Implementation to use.
+    backend : {"numpy", "numba", "numba-parallel"}
+        Implementation to use (see :func:`resolve_backend`).
 
     Returns
     -------
@@ -489,8 +584,9 @@ def sweep(
     if eta is not None:
         eta = np.asarray(eta, dtype=np.float64)
     scatter = bool(scatter and accumulate)
-    if backend == "numba":
-        return _sweep_numba(X, centers, whiten, m, eta, U, compare, accumulate, scatter)
+    if backend.startswith("numba"):
+        parallel = backend == "numba-parallel"
+        return _sweep_numba(X, centers, whiten, m, eta, U, compare, accumulate, scatter, parallel)
     return _sweep_numpy(X, centers, whiten, m, eta, U, compare, accumulate, scatter)
 
 

@@ -1,5 +1,7 @@
 """Possibilistic c-means (Krishnapuram & Keller 1993, 1996)."""
 
+import warnings
+
 import numpy as np
 from scipy.special import logsumexp
 
@@ -35,8 +37,12 @@ class Possibilistic(BaseCMeans):
 
     with :math:`u, v` the probabilistic memberships and centres and :math:`K` =
     ``eta_scale``. The :math:`\eta_i` then stay fixed. Starting from well-placed centres
-    with these scales keeps the clusters from collapsing onto one mode (the classic PCM
-    failure when started from random centres).
+    with these scales keeps well-separated clusters from collapsing onto one mode (the
+    classic PCM failure when started from random centres). With strongly overlapping or
+    very unequal clusters the heavy tails of the typicality at ``m = 2`` can still pull a
+    centre onto a denser neighbour; a ``UserWarning`` then names the coincident clusters,
+    and ``m = 1.5`` (typicalities falling off as :math:`d^{-4}`) or a smaller
+    ``eta_scale`` usually keeps them apart.
 
     Parameters
     ----------
@@ -51,8 +57,7 @@ class Possibilistic(BaseCMeans):
         Convergence tolerance on the largest absolute change of any membership/typicality.
     n_init : int, default=10
         Number of starts of the probabilistic stage.
-    init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), \
-default="k-means++"
+    init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), default="k-means++"
         Initial centres of the probabilistic stage.
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the initialisation.
@@ -61,8 +66,11 @@ default="k-means++"
         from the probabilistic stage with the formula above.
     eta_scale : float, default=1.0
         :math:`K` in the formula above (> 0); ignored when ``eta`` is given.
-    backend : {"auto", "numba", "numpy"}, default="auto"
-        Implementation of the pass over the samples (same results up to rounding).
+    backend : {"auto", "numba", "numba-parallel", "numpy"}, default="auto"
+        Implementation of the pass over the samples: the fused single-threaded numba loop
+        (``"auto"`` when numba is installed), the same loop over numba's threads, or
+        vectorised NumPy; all give the same results up to rounding. The parallel loop
+        pays off only on otherwise idle cores.
 
     Attributes
     ----------
@@ -76,7 +84,7 @@ default="k-means++"
         Scale parameters used.
     objective_ : float
         Final value of :math:`J_m(T, V)`.
-    objective_history_ : ndarray of shape (n_iter_ + 1,)
+    objective_history_ : ndarray of shape (n_iter\_ + 1,)
         :math:`J_m` during the possibilistic stage (entry 0 at the probabilistic centres).
     n_iter_ : int
         Number of updates of the possibilistic stage.
@@ -151,9 +159,28 @@ default="k-means++"
         spread = float(np.var(X, axis=0, dtype=np.float64).sum())
         eta = np.maximum(eta, max(spread * 1e-12, np.finfo(np.float64).tiny))
         run = self._iterate(X, fcm.centers, None, U, backend, eta=eta, update=update)
-        self._warn_unconverged(int(not run.converged), 1, " (possibilistic stage)")
+        self._warn_unconverged(int(not run.converged), 1, " (possibilistic stage)", 4)
         self._store(run, U)
         self.eta_ = eta
+        self._warn_coincident()
+
+    def _warn_coincident(self):
+        """Warn when two centres ended within ``0.1 sqrt(eta)`` of each other."""
+        V = self.cluster_centers_.astype(np.float64)
+        d2 = ((V[:, None, :] - V[None, :, :]) ** 2).sum(-1)
+        close = d2 < 0.01 * np.minimum.outer(self.eta_, self.eta_)
+        np.fill_diagonal(close, False)
+        if close.any():
+            rows, cols = np.nonzero(np.triu(close))
+            pairs = [(int(i), int(j)) for i, j in zip(rows, cols, strict=True)]
+            warnings.warn(
+                f"Possibilistic: clusters {pairs} converged onto the same centre (coincident "
+                f"clusters, the classic PCM failure when clusters overlap). A smaller fuzzifier "
+                f"(m=1.5, whose typicalities fall off faster) or a smaller eta_scale usually "
+                f"keeps them apart.",
+                UserWarning,
+                stacklevel=4,  # the caller of fit
+            )
 
     def _model_eta(self):
         return self.eta_

@@ -37,15 +37,16 @@ class Probabilistic(BaseCMeans):
         Number of starts; the run with the lowest objective is kept. All starts are drawn
         from one random generator, so they differ. Ignored (one start) when ``init`` is an
         array.
-    init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), \
-default="k-means++"
+    init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), default="k-means++"
         Initial centres: greedy k-means++ seeding, distinct random samples, or given
         centres.
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the initialisation.
-    backend : {"auto", "numba", "numpy"}, default="auto"
-        Implementation of the pass over the samples: the numba-fused loop (``"auto"`` when
-        numba is installed) or vectorised NumPy; both give the same results up to rounding.
+    backend : {"auto", "numba", "numba-parallel", "numpy"}, default="auto"
+        Implementation of the pass over the samples: the fused single-threaded numba loop
+        (``"auto"`` when numba is installed), the same loop over numba's threads, or
+        vectorised NumPy; all give the same results up to rounding. The parallel loop
+        pays off only on otherwise idle cores.
 
     Attributes
     ----------
@@ -57,7 +58,7 @@ default="k-means++"
         Cluster of highest membership.
     objective_ : float
         Final value of :math:`J_m`.
-    objective_history_ : ndarray of shape (n_iter_ + 1,)
+    objective_history_ : ndarray of shape (n_iter\_ + 1,)
         :math:`J_m` of the best start: entry 0 for the memberships of the initial centres,
         entry ``t`` after the ``t``-th update. Non-increasing.
     n_iter_ : int

@@ -162,8 +162,7 @@ def xie_beni(X, memberships, centers, m=2.0, distances=None, norm_matrices=None)
         Fuzzifier used for the weights :math:`u^m`.
     distances : array-like of shape (n_samples, n_clusters) or None, default=None
         Non-squared distances in the algorithm's norm; Euclidean from ``X`` when None.
-    norm_matrices : array-like of shape (n_clusters, n_features, n_features) or None, \
-default=None
+    norm_matrices : array-like of shape (n_clusters, n_features, n_features) or None, default=None
         Norm matrices :math:`A_i` for the separation (e.g.
         ``GustafsonKessel.norm_matrices_``, together with
         ``distances=GustafsonKessel.transform(X)``); Euclidean when None.
@@ -209,8 +208,7 @@ def fukuyama_sugeno(X, memberships, centers, m=2.0, distances=None, norm_matrice
         Fuzzifier used for the weights :math:`u^m`.
     distances : array-like of shape (n_samples, n_clusters) or None, default=None
         Non-squared distances in the algorithm's norm; Euclidean from ``X`` when None.
-    norm_matrices : array-like of shape (n_clusters, n_features, n_features) or None, \
-default=None
+    norm_matrices : array-like of shape (n_clusters, n_features, n_features) or None, default=None
         Norm matrices :math:`A_i` for the separation term; Euclidean when None.
 
     Returns

@@ -10,6 +10,8 @@ from exspy.signals import EDSSEMSpectrum, LazyEDSSEMSpectrum
 from exspy.utils.eds import take_off_angle
 from hyperspy.docstrings.signal import LAZYSIGNAL_DOC
 
+from hyperspy_cmeans.gui._docstrings import with_gui_parameters
+
 
 class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
     """EDS spectrum image from an SEM, with fuzzy c-means phase analysis.
@@ -54,6 +56,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
     # Calibration (glue in hyperspy_cmeans.calibration)
     # ------------------------------------------------------------------
 
+    @with_gui_parameters
     def calibrate_energy_from_peaks(
         self,
         elements=None,
@@ -65,6 +68,8 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         return_info=False,
         offset_range=None,
         min_significance=6.0,
+        display=None,
+        toolkit=None,
     ):
         """Calibrate the energy axis from the X-ray peaks of the summed spectrum.
 
@@ -72,15 +77,24 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         signals), its significant peaks are found and matched automatically
         to the X-ray lines of exspy's database by consensus over plausible
         (scale, offset) pairs, and a weighted least-squares line through the
-        matched peaks gives the calibration. The current calibration of the
-        axis is not used, so this works from an uncalibrated axis (scale 1,
-        offset 0, no units) as well as from a rough or wrong one.
+        matched peaks gives the calibration. The search does not use the
+        current calibration of the axis, so this works from an uncalibrated
+        axis (scale 1, offset 0, no units) as well as from a rough or wrong
+        one; an axis already in energy units only breaks near-ties between
+        equally good matches.
 
         Lines of one element and family closer than the detector resolution
         are merged into one weight-averaged line and fitted with their
         combined shape; lines overlapping a line of another element are used
         for matching only; weak lines (Kb, L satellites) are matched only when
         their main line is, and never to insignificant peaks.
+
+        With ``display`` or ``toolkit`` the method opens its GUI instead
+        (element, line and exclusion fields pre-filled from the arguments or
+        ``metadata.Sample.elements``, the summed spectrum with the found peaks
+        and matched lines, Apply and Reset; Jupyter needs
+        ``pip install hyperspy_cmeans[gui-jupyter]``) and returns None, or the
+        widgets with ``display=False``.
 
         Parameters
         ----------
@@ -112,6 +126,9 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         min_significance : float, default 6.0
             Peaks whose net counts are below this many noise standard
             deviations are ignored.
+        display, toolkit
+            Open the GUI (see HyperSpy's ``display`` and ``toolkit``
+            arguments of GUI methods, filled in here at import).
 
         Returns
         -------
@@ -145,10 +162,14 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         >>> info.plot()
         >>> info.apply(s)
         """
-        from hyperspy_cmeans.calibration import build_line_table, calibrate_spectrum
-        from hyperspy_cmeans.calibration.energy import _check_energy_axis
+        if display is not None or toolkit is not None:
+            from hyperspy_cmeans.gui.tools import EnergyCalibrationTool, open_tool
 
-        _check_energy_axis(self)
+            return open_tool(EnergyCalibrationTool, self, locals(), display, toolkit)
+        from hyperspy_cmeans.calibration import build_line_table, calibrate_spectrum
+        from hyperspy_cmeans.calibration.energy import axis_prior, check_energy_axis
+
+        prior = axis_prior(check_energy_axis(self))
         if elements is None and lines is None:
             elements = self.metadata.get_item("Sample.elements", None)
             if not elements:
@@ -177,6 +198,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             offset_range=offset_range,
             tolerance=tolerance,
             min_significance=min_significance,
+            prior=prior,
         )
         if return_info:
             if inplace:
@@ -185,7 +207,10 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         target = self if inplace else self.deepcopy()
         return result.apply(target)
 
-    def tilt_correct_scale(self, stage_tilt=None, field_width=None, units="nm", inplace=True):
+    @with_gui_parameters
+    def tilt_correct_scale(
+        self, stage_tilt=None, field_width=None, units="nm", inplace=True, display=None, toolkit=None
+    ):
         """Set the x/y pixel sizes of a cross-section map viewed at a stage tilt.
 
         The horizontal pixel size is ``field_width`` divided by the number
@@ -194,6 +219,12 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         vertical pixel size is the horizontal one divided by
         ``sin(stage_tilt)``, i.e. multiplied by ``1 / cos(90 - stage_tilt)``
         (17.1875 nm at 52 degrees gives 21.81 nm).
+
+        With ``display`` or ``toolkit`` the method opens its GUI instead
+        (stage tilt from the arguments or the metadata, field width, units,
+        Apply and Reset; Jupyter needs ``pip install
+        hyperspy_cmeans[gui-jupyter]``) and returns None, or the widgets with
+        ``display=False``.
 
         Parameters
         ----------
@@ -209,6 +240,9 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         inplace : bool, default True
             Correct this signal; if False, correct and return a copy and leave
             this signal untouched.
+        display, toolkit
+            Open the GUI (see HyperSpy's ``display`` and ``toolkit``
+            arguments of GUI methods, filled in here at import).
 
         Returns
         -------
@@ -240,6 +274,10 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         ``metadata.Signal.Tilt_correction``. Only axes change, so lazy
         signals stay lazy.
         """
+        if display is not None or toolkit is not None:
+            from hyperspy_cmeans.gui.tools import TiltCorrectionTool, open_tool
+
+            return open_tool(TiltCorrectionTool, self, locals(), display, toolkit)
         import warnings
 
         from hyperspy_cmeans.calibration import TILT_CORRECTION_NODE, tilt_correct_axes
@@ -268,9 +306,10 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
     # Fuzzy clustering (glue in hyperspy_cmeans.signals._fuzzy)
     # ------------------------------------------------------------------
 
+    @with_gui_parameters
     def fuzzy_cluster(
         self,
-        n_clusters,
+        n_clusters=None,
         algorithm="gustafson_kessel",
         m=2.0,
         source="pca",
@@ -285,6 +324,8 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         assignment_threshold=0.5,
         return_info=False,
         show_progressbar=None,
+        display=None,
+        toolkit=None,
         **kwargs,
     ):
         """Fuzzy c-means clustering of the map into phases.
@@ -299,8 +340,14 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
 
         Parameters
         ----------
-        n_clusters : int
-            Number of clusters (phases), at least 2.
+        n_clusters : int, optional
+            Number of clusters (phases), at least 2. Called without it and
+            without any other value argument, or with ``display`` or
+            ``toolkit``, the method opens its GUI (parameters, a Run button
+            and a live preview of the membership and phase maps; Jupyter
+            needs ``pip install hyperspy_cmeans[gui-jupyter]``), pre-filled
+            with the arguments given. Missing while other value arguments are
+            given, it raises ValueError.
         algorithm : str or estimator object
             ``"gustafson_kessel"`` (alias ``"gk"``, the study's choice),
             ``"probabilistic"`` (``"fcm"``) or ``"possibilistic"`` (``"pcm"``);
@@ -345,15 +392,19 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         show_progressbar : bool or None
             Show a progress bar for passes over lazy data; None uses HyperSpy's
             preference.
+        display, toolkit
+            Open the GUI (see HyperSpy's ``display`` and ``toolkit``
+            arguments of GUI methods, filled in here at import).
         **kwargs
             Extra parameters of the named estimator (e.g. ``rho`` for
             Gustafson–Kessel).
 
         Returns
         -------
-        EDSSEMCmeansSpectrum or estimator
+        EDSSEMCmeansSpectrum or estimator or dict or None
             The signal itself (so calls chain), or the fitted estimator if
-            ``return_info=True``.
+            ``return_info=True``. When the GUI opens: None, or the widgets
+            ``{toolkit: {"widget": ..., "wdict": ...}}`` with ``display=False``.
 
         Raises
         ------
@@ -367,6 +418,10 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         by the data-space centre coordinates), so indices and colours are the
         same in every run with the same ``random_state``.
         """
+        if n_clusters is None or display is not None or toolkit is not None:
+            from hyperspy_cmeans.gui.tools import FuzzyClusterTool, open_tool
+
+            return open_tool(FuzzyClusterTool, self, locals(), display, toolkit, required="n_clusters")
         from hyperspy_cmeans.signals import _fuzzy
 
         estimator = _fuzzy.run_fuzzy_cluster(
