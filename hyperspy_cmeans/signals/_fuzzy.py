@@ -11,6 +11,7 @@ import logging
 import numbers
 import warnings
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 
 import dask.array as da
 import hyperspy.api as hs
@@ -211,73 +212,116 @@ def check_common_arguments(signal, n_clusters, m, assignment_threshold, algorith
         raise ValueError(f"assignment_threshold must be in [0, 1), got {assignment_threshold!r}.")
 
 
-def run_fuzzy_cluster(
-    signal,
-    n_clusters,
-    algorithm,
-    m,
-    source,
-    n_components,
-    preprocessing,
-    navigation_mask,
-    signal_mask,
-    n_init,
-    max_iter,
-    tol,
-    random_state,
-    assignment_threshold,
-    show_progressbar,
-    **kwargs,
-):
+@dataclass
+class ClusteringSetup:
+    """The arguments shared by ``fuzzy_cluster`` and the cluster-number scan.
+
+    Attributes mirror the parameters of
+    :meth:`~hyperspy_cmeans.EDSSEMCmeansSpectrum.fuzzy_cluster`;
+    ``estimator_kwargs`` are the extra keyword arguments of a named algorithm.
+    """
+
+    algorithm: object = "gustafson_kessel"
+    m: float = 2.0
+    source: object = "pca"
+    n_components: object = 3
+    preprocessing: object = "standard"
+    navigation_mask: object = None
+    signal_mask: object = None
+    n_init: int = 10
+    max_iter: int = 300
+    tol: float = 1e-4
+    random_state: object = None
+    estimator_kwargs: dict = field(default_factory=dict)
+
+    def check(self, signal, n_clusters, assignment_threshold=0.5):
+        """Validate the arguments; return the flat navigation mask (True = excluded)."""
+        check_common_arguments(signal, n_clusters, self.m, assignment_threshold, self.algorithm)
+        if isinstance(self.source, str) and self.source == "pca" and self.preprocessing not in PREPROCESSING:
+            raise ValueError(
+                f"preprocessing={self.preprocessing!r} is not supported; use one of {PREPROCESSING}."
+            )
+        if not isinstance(self.algorithm, str) and self.estimator_kwargs:
+            raise TypeError(
+                f"extra keyword arguments {sorted(self.estimator_kwargs)} only apply to named algorithms."
+            )
+        nav_mask = navigation_mask_of(signal, self.navigation_mask)
+        n_used = int((~nav_mask).sum())
+        if n_clusters > n_used:
+            raise ValueError(
+                f"n_clusters={n_clusters} is larger than the number of unmasked pixels ({n_used})."
+            )
+        return nav_mask
+
+    def estimator(self, n_clusters, fresh=False):
+        """``(estimator, name)`` for ``n_clusters``; ``name`` is None for objects.
+
+        An estimator object is used as given (and must be set up for
+        ``n_clusters``), or with ``fresh=True`` cloned with its number of
+        clusters set.
+        """
+        if isinstance(self.algorithm, str):
+            return clustering.make_estimator(
+                self.algorithm,
+                n_clusters,
+                self.m,
+                self.n_init,
+                self.max_iter,
+                self.tol,
+                self.random_state,
+                **self.estimator_kwargs,
+            )
+        if fresh:
+            est = clustering.fresh_estimator(self.algorithm)
+            params = est.get_params() if hasattr(est, "get_params") else {}
+            key = next((k for k in ("n_clusters", "n_components") if k in params), None)
+            if key is None:
+                raise ValueError(
+                    f"{type(est).__name__} has no n_clusters/n_components parameter to scan over; "
+                    "use a named algorithm or a scikit-learn style estimator."
+                )
+            est.set_params(**{key: n_clusters})
+            return est, None
+        declared = clustering.estimator_n_clusters(self.algorithm)
+        if declared is not None and declared != n_clusters:
+            raise ValueError(f"the estimator is set up for {declared} clusters but n_clusters={n_clusters}.")
+        return self.algorithm, None
+
+    def features(self, signal, nav_mask):
+        """Data-space features of the unmasked pixels and their description."""
+        return data_space(
+            signal, self.source, self.n_components, self.preprocessing, nav_mask, self.signal_mask
+        )
+
+
+def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_progressbar):
     """Cluster ``signal`` and store the results; returns the fitted estimator.
 
     Nothing on ``signal`` changes unless every step succeeds.
     """
-    check_common_arguments(signal, n_clusters, m, assignment_threshold, algorithm)
-    if isinstance(source, str) and source == "pca" and preprocessing not in PREPROCESSING:
-        raise ValueError(f"preprocessing={preprocessing!r} is not supported; use one of {PREPROCESSING}.")
-    nav_mask = navigation_mask_of(signal, navigation_mask)
-    n_used = int((~nav_mask).sum())
-    if n_clusters > n_used:
-        raise ValueError(
-            f"n_clusters={n_clusters} is larger than the number of unmasked pixels ({n_used})."
-        )
-    if isinstance(algorithm, str):
-        estimator, name = clustering.make_estimator(
-            algorithm, n_clusters, m, n_init, max_iter, tol, random_state, **kwargs
-        )
-    else:
-        if kwargs:
-            raise TypeError(f"extra keyword arguments {sorted(kwargs)} only apply to named algorithms.")
-        estimator, name = algorithm, None
-        declared = clustering.estimator_n_clusters(estimator)
-        if declared is not None and declared != n_clusters:
-            raise ValueError(
-                f"the estimator is set up for {declared} clusters but n_clusters={n_clusters}."
-            )
-
+    nav_mask = setup.check(signal, n_clusters, assignment_threshold)
+    estimator, name = setup.estimator(n_clusters)
     with progress(show_progressbar):
-        features, info = data_space(signal, source, n_components, preprocessing, nav_mask, signal_mask)
+        features, info = setup.features(signal, nav_mask)
         fit = clustering.fit_clusters(estimator, features, n_clusters)
         fields = _result_fields(signal, fit, features, nav_mask, assignment_threshold)
-
+    random_state = setup.random_state
     params = {
         "algorithm": name or type(estimator).__name__,
         "n_clusters": int(n_clusters),
         "m": float(fit.m),
         "assignment_threshold": float(assignment_threshold),
         "random_state": random_state if isinstance(random_state, (int, type(None))) else repr(random_state),
-        "n_init": n_init,
-        "max_iter": max_iter,
-        "tol": tol,
+        "n_init": setup.n_init,
+        "max_iter": setup.max_iter,
+        "tol": setup.tol,
         "n_iter": int(np.max(getattr(estimator, "n_iter_", -1))),
         "objective": float(getattr(estimator, "objective_", np.nan)),
         "navigation_mask": nav_mask if nav_mask.any() else None,
-        **{k: v for k, v in info.items()},
+        **info,
     }
-    params = {k: v for k, v in params.items() if v is not None}
     fields["cluster_algorithm"] = clustering.describe_estimator(estimator, name)
-    fields["fuzzy_cluster_parameters"] = params
+    fields["fuzzy_cluster_parameters"] = {k: v for k, v in params.items() if v is not None}
     lrio.write_cluster_results(signal, fields)
     return estimator
 
@@ -510,25 +554,7 @@ class ClusterNumberScan:
         return fig
 
 
-def scan_cluster_numbers(
-    signal,
-    cluster_range,
-    metric,
-    algorithm,
-    m,
-    source,
-    n_components,
-    preprocessing,
-    navigation_mask,
-    signal_mask,
-    n_init,
-    max_iter,
-    tol,
-    random_state,
-    keep_memberships,
-    show_progressbar,
-    **kwargs,
-):
+def scan_cluster_numbers(signal, cluster_range, metric, setup, keep_memberships, show_progressbar):
     """Fit every number of clusters on one data space and score each with ``metric``."""
     from hyperspy_cmeans.cmeans import VALIDITY_INDICES, best_n_clusters
 
@@ -540,29 +566,20 @@ def scan_cluster_numbers(
         raise ValueError(f"cluster_range must be integers >= 2, got {cluster_range!r}.") from None
     if not numbers_ or numbers_[0] < 2:
         raise ValueError(f"cluster_range must hold integers >= 2, got {list(cluster_range)!r}.")
-    for n in numbers_:
-        check_common_arguments(signal, n, m, 0.5, algorithm)
-    nav_mask = navigation_mask_of(signal, navigation_mask)
-    if numbers_[-1] > int((~nav_mask).sum()):
-        raise ValueError(f"cluster_range reaches {numbers_[-1]}, more than the unmasked pixels.")
+    nav_mask = setup.check(signal, numbers_[-1])
     index_function, _ = VALIDITY_INDICES[metric]
     scores = {}
     kept = {} if keep_memberships else None
     with progress(show_progressbar):
-        features, _ = data_space(signal, source, n_components, preprocessing, nav_mask, signal_mask)
+        features, _ = setup.features(signal, nav_mask)
     for n in numbers_:
-        if isinstance(algorithm, str):
-            est, _ = clustering.make_estimator(algorithm, n, m, n_init, max_iter, tol, random_state, **kwargs)
-        else:
-            est = clustering.fresh_estimator(algorithm)
-            key = "n_clusters" if "n_clusters" in est.get_params() else "n_components"
-            est.set_params(**{key: n})
+        est, _ = setup.estimator(n, fresh=True)
         fit = clustering.fit_clusters(est, features, n)
         u = fit.memberships
         if metric in ("partition_coefficient", "partition_entropy"):
             value = index_function(u)
         elif metric == "fuzzy_silhouette":
-            value = index_function(features, u, random_state=random_state, sample_size=min(len(u), 4000))
+            value = index_function(features, u, random_state=setup.random_state, sample_size=min(len(u), 4000))
         else:
             value = index_function(features, u, fit.centroids, m=fit.m, distances=fit.distances)
         scores[n] = float(value)

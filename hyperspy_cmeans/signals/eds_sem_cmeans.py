@@ -424,24 +424,11 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             return open_tool(FuzzyClusterTool, self, locals(), display, toolkit, required="n_clusters")
         from hyperspy_cmeans.signals import _fuzzy
 
-        estimator = _fuzzy.run_fuzzy_cluster(
-            self,
-            n_clusters,
-            algorithm,
-            m,
-            source,
-            n_components,
-            preprocessing,
-            navigation_mask,
-            signal_mask,
-            n_init,
-            max_iter,
-            tol,
-            random_state,
-            assignment_threshold,
-            show_progressbar,
-            **kwargs,
-        )
+        setup = _fuzzy.ClusteringSetup(
+            algorithm, m, source, n_components, preprocessing, navigation_mask, signal_mask,
+            n_init, max_iter, tol, random_state, kwargs,
+        )  # fmt: skip
+        estimator = _fuzzy.run_fuzzy_cluster(self, n_clusters, setup, assignment_threshold, show_progressbar)
         return estimator if return_info else self
 
     def estimate_number_of_fuzzy_clusters(
@@ -505,24 +492,12 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         """
         from hyperspy_cmeans.signals import _fuzzy
 
+        setup = _fuzzy.ClusteringSetup(
+            algorithm, m, source, n_components, preprocessing, navigation_mask, signal_mask,
+            n_init, max_iter, tol, random_state, kwargs,
+        )  # fmt: skip
         scan = _fuzzy.scan_cluster_numbers(
-            self,
-            cluster_range,
-            metric,
-            algorithm,
-            m,
-            source,
-            n_components,
-            preprocessing,
-            navigation_mask,
-            signal_mask,
-            n_init,
-            max_iter,
-            tol,
-            random_state,
-            keep_memberships or return_info,
-            show_progressbar,
-            **kwargs,
+            self, cluster_range, metric, setup, keep_memberships or return_info, show_progressbar
         )
         return scan if return_info else scan.estimate
 
