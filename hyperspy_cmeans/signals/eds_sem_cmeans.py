@@ -466,8 +466,9 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             ``"xie_beni"`` (default, lower is better), ``"fukuyama_sugeno"``
             (lower), ``"partition_coefficient"`` (higher),
             ``"partition_entropy"`` (lower) or ``"fuzzy_silhouette"``
-            (higher). Xie–Beni and Fukuyama–Sugeno use each algorithm's own
-            norm (Gustafson–Kessel distances for GK).
+            (higher). Xie–Beni and Fukuyama–Sugeno measure compactness in
+            each algorithm's own norm (GK distances for Gustafson–Kessel) and
+            the separation of the centres in the data space's Euclidean norm.
         algorithm, m, source, n_components, preprocessing, navigation_mask, signal_mask
             As in :meth:`fuzzy_cluster`. An estimator object is cloned and its
             ``n_clusters`` (or ``n_components``) set for every run.
