@@ -357,7 +357,10 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             hard clusterers with only ``labels_`` give 0/1 memberships. An
             object is fitted in place and must be set up for ``n_clusters``.
         m : float
-            Fuzzifier, > 1 (named algorithms only).
+            Fuzzifier, > 1 (named algorithms only). Possibilistic c-means
+            keeps EDS phases apart better with ``m=1.5`` (with 2 its
+            typicalities are broad and close phases may merge; see
+            ``benchmarks/RESULTS.md``).
         source : {"pca", "decomposition", "bss"} or signal or list of signals
             The data space: ``"pca"`` scales the channels of this map with
             ``preprocessing`` and projects them on ``n_components`` principal
