@@ -30,6 +30,7 @@ import dask.array as da
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 PREPROCESSING = ("standard", "center", "poisson")
 
@@ -168,44 +169,80 @@ def _pca_scores_numpy(X, n_components, preprocessing):
     )
 
 
-def _block_rows(block, keep_block, row_w, col_w):
-    """Float64 ``(pixels, channels)`` rows of a block, masked rows zeroed, weighted."""
-    rows = block.reshape(-1, block.shape[-1])
-    keep = keep_block.reshape(-1)
-    rows = np.where(keep[:, None], rows, 0).astype(np.float64)
-    _check_finite_block(rows)
+def _block_rows(block, keep, row_w, col_w, dtype):
+    """``(pixels, channels)`` rows of a block in ``dtype``, masked rows zeroed, weighted.
+
+    One conversion copy; the NaN/inf check and the masking only happen when
+    they can matter (float data, masked pixels).
+    """
+    rows = block.reshape(-1, block.shape[-1]).astype(dtype)
+    masked = not keep.all()
+    if masked:
+        rows[~keep] = 0
+    if block.dtype.kind == "f":
+        _check_finite_block(rows)
     if col_w is not None:
-        rows *= row_w.reshape(-1)[:, None] * col_w[None, :]
+        rows *= (row_w.reshape(-1)[:, None] * col_w[None, :]).astype(dtype, copy=False)
     return rows
 
 
-def _scatter_moments(rows, keep):
+def _scatter_moments(block, keep, row_w, col_w):
     """Sum and second-moment matrix of one block's kept rows, ``(S + 1, S)`` float64.
 
     The expensive product is done in float32 on block-centred rows (no
     cancellation, twice the speed of float64 BLAS); the block mean's outer
     product is added back in float64, so the sum over blocks is the
     uncentred second moment ``sum x x^T`` to about 1e-6 relative accuracy of
-    the covariance.
+    the covariance. BLAS runs single-threaded inside the task: dask already
+    runs one task per core, and oversubscribed BLAS threads cost about 25 %.
     """
+    n_channels = block.shape[-1]
+    out = np.zeros((n_channels + 1, n_channels))
     n_kept = int(keep.sum())
-    total = rows.sum(0)
-    out = np.empty((rows.shape[1] + 1, rows.shape[1]))
-    out[0] = total
     if n_kept == 0:
-        out[1:] = 0.0
         return out
-    mean = total / n_kept
-    centred = ((rows - mean) * keep[:, None]).astype(np.float32)
-    out[1:] = centred.T @ centred
+    with threadpool_limits(1):
+        rows = _block_rows(block, keep, row_w, col_w, np.float32)
+        total = rows.sum(0, dtype=np.float64)
+        mean = total / n_kept
+        rows -= mean.astype(np.float32)
+        if n_kept < len(rows):
+            rows[~keep] = 0
+        out[0] = total
+        out[1:] = rows.T @ rows
     out[1:] += n_kept * np.outer(mean, mean)
     return out
+
+
+#: Smallest number of pixels per block in the passes over lazy data.
+MIN_BLOCK_PIXELS = 16384
+
+
+def coarsen_navigation_chunks(X, min_pixels=None):
+    """Rechunk a ``(*navigation, channels)`` dask array to whole-spectrum blocks of
+    at least ``min_pixels`` pixels (default :data:`MIN_BLOCK_PIXELS`), by merging
+    neighbouring navigation chunks.
+
+    Every block of a moment pass returns a channels x channels matrix that the
+    reduction must add up: fewer, larger blocks make that cheaper (measured on
+    a 1024 x 1024 x 2048 map: 44 s with 64 x 64 blocks, 24 s with 128 x 128).
+    """
+    if min_pixels is None:
+        min_pixels = MIN_BLOCK_PIXELS
+    nav_ndim = X.ndim - 1
+    X = X.rechunk({nav_ndim: -1})
+    pixels = int(np.prod([max(c) for c in X.chunks[:nav_ndim]]))
+    if pixels >= min_pixels:
+        return X
+    factor = int(np.ceil((min_pixels / pixels) ** (1 / min(nav_ndim, 2))))
+    new = {i: min(X.shape[i], max(X.chunks[i]) * factor) for i in range(min(nav_ndim, 2))}
+    return X.rechunk(new)
 
 
 def _pca_scores_dask(X, keep, n_components, preprocessing):
     nav_ndim = X.ndim - 1
     n_channels = X.shape[-1]
-    X = X.rechunk({nav_ndim: -1})
+    X = coarsen_navigation_chunks(X)
     nav_chunks = X.chunks[:nav_ndim]
     keep_da = da.from_array(keep[..., None], chunks=(*nav_chunks, 1))
     n_used = int(keep.sum())
@@ -221,9 +258,8 @@ def _pca_scores_dask(X, keep, n_components, preprocessing):
         row_w_da = da.from_array(row_w[..., None], chunks=(*nav_chunks, 1))
 
     def block_moments(block, keep_block, rw):
-        return _scatter_moments(_block_rows(block, keep_block, rw, col_w), keep_block.reshape(-1)).reshape(
-            (1,) * nav_ndim + (n_channels + 1, n_channels)
-        )
+        moments = _scatter_moments(block, keep_block.reshape(-1), rw, col_w)
+        return moments.reshape((1,) * nav_ndim + moments.shape)
 
     moments = da.map_blocks(
         block_moments,
@@ -250,9 +286,19 @@ def _pca_scores_dask(X, keep, n_components, preprocessing):
     components, _ = _fix_signs(eigvec[:, order[:n_components]].T)
     explained = eigval[:n_components] / eigval.sum()
 
+    # ((x * r * c) - mean) / scale @ C.T  ==  r * (x @ W) - b
+    weights = components.T / scale[:, None]
+    if col_w is not None:
+        weights = weights * col_w[:, None]
+    bias = (mean / scale) @ components.T
+
     def project(block, keep_block, rw):
-        rows = _block_rows(block, keep_block, rw, col_w)
-        scores = ((rows - mean) / scale) @ components.T
+        with threadpool_limits(1):
+            rows = _block_rows(block, keep_block.reshape(-1), None, None, np.float64)
+            scores = rows @ weights
+        if col_w is not None:
+            scores *= rw.reshape(-1)[:, None]
+        scores -= bias
         return scores.reshape(block.shape[:-1] + (n_components,))
 
     scores = da.map_blocks(

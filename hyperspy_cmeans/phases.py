@@ -8,6 +8,7 @@ which is the order HyperSpy uses for its ``(n_clusters, n_pixels)`` results.
 import dask
 import dask.array as da
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 UNASSIGNED = -1
 
@@ -102,8 +103,10 @@ def cluster_sums(X, labels, weights):
     stacked = np.concatenate([one_hot(labels, n_clusters).T.astype(np.float64), w], axis=1)
     used = stacked.any(axis=1)
     if isinstance(X, da.Array):
+        from hyperspy_cmeans.features import coarsen_navigation_chunks
+
         nav_ndim = X.ndim - 1
-        X = X.rechunk({nav_ndim: -1})
+        X = coarsen_navigation_chunks(X)
         nav_chunks = X.chunks[:nav_ndim]
         stacked_da = da.from_array(
             stacked.reshape(X.shape[:-1] + (2 * n_clusters,)), chunks=(*nav_chunks, 2 * n_clusters)
@@ -113,7 +116,10 @@ def cluster_sums(X, labels, weights):
             rows = xb.reshape(-1, xb.shape[-1])
             wrows = wb.reshape(-1, wb.shape[-1])
             ok = wrows.any(axis=1)
-            out = wrows[ok].T @ rows[ok].astype(np.float64)
+            if not ok.all():  # skip masked / weightless pixels (they may hold NaN)
+                rows, wrows = rows[ok], wrows[ok]
+            with threadpool_limits(1):  # one task per core already
+                out = wrows.T @ rows.astype(np.float64)
             return out.reshape((1,) * nav_ndim + out.shape)
 
         per_block = da.map_blocks(

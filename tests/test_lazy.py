@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from dask.callbacks import Callback
 
-from hyperspy_cmeans import LazyEDSSEMCmeansSpectrum, evaluation
+from hyperspy_cmeans import LazyEDSSEMCmeansSpectrum, evaluation, features
 from hyperspy_cmeans.data import synthetic_eds_map
 
 SHAPE = (72, 68)
@@ -80,7 +80,9 @@ def test_lazy_with_masks_equals_eager(pair):
     np.testing.assert_array_equal(lazy.get_phase_map().data, eager.get_phase_map().data)
 
 
-def test_lazy_never_materialises_the_map(pair):
+def test_lazy_never_materialises_the_map(pair, monkeypatch):
+    # keep the stored chunks (large maps merge them up to MIN_BLOCK_PIXELS pixels)
+    monkeypatch.setattr(features, "MIN_BLOCK_PIXELS", CHUNKS[0] * CHUNKS[1])
     lazy = pair[1].deepcopy()
     full = int(np.prod(lazy.data.shape))
     block = int(np.prod(CHUNKS))
@@ -122,3 +124,13 @@ def test_distributed_cluster_gives_same_result(pair):
     )
     np.testing.assert_allclose(spectra.data, eager.cluster_phase_spectra().data, rtol=1e-6)
     assert dask.config.get("scheduler", None) != "distributed"  # the client is gone afterwards
+
+
+def test_coarsen_navigation_chunks_merges_small_blocks():
+    x = dask.array.zeros((200, 190, 16), chunks=(16, 16, 8))
+    y = features.coarsen_navigation_chunks(x, min_pixels=4096)
+    assert y.chunks[-1] == (16,)
+    assert max(y.chunks[0]) * max(y.chunks[1]) >= 4096
+    assert y.shape == x.shape
+    big = dask.array.zeros((200, 190, 16), chunks=(100, 100, 16))
+    assert features.coarsen_navigation_chunks(big, min_pixels=4096).chunks == big.chunks
