@@ -1,14 +1,18 @@
 """The data space that fuzzy clustering works in: preprocessing and PCA scores.
 
-Works on an unfolded spectrum image ``X`` of shape ``(n_pixels, n_channels)``,
-either a NumPy array (scikit-learn's ``StandardScaler`` and ``PCA`` do the work)
-or a dask array (the same PCA computed out of core from the channel
-covariance matrix, accumulated block by block in one pass over the data, plus
-one pass to project; the ``"poisson"`` weighting needs one more pass for the
-pixel totals). Both paths give the same scores up to floating-point round-off:
-PCA is the eigen-decomposition of the channel covariance of the preprocessed
-data either way, and the sign of each component is fixed the same way (its
-largest-magnitude channel weight is positive).
+Works on the spectra of a map, channels last: a NumPy array ``(n_pixels,
+n_channels)`` or a dask array ``(*navigation_shape, n_channels)``. Either way
+the PCA is computed block by block with dask: the channel covariance of the
+preprocessed data is accumulated in one pass over the blocks, its leading
+eigenvectors are the principal axes (the same as scikit-learn's
+``PCA(svd_solver="covariance_eigh")`` after ``StandardScaler``; a test checks
+it), and a second pass projects the pixels; the ``"poisson"`` weighting needs
+one more pass for the pixel totals. NumPy input runs on the local threaded
+scheduler; dask input on whatever scheduler is active (a
+``dask.distributed.Client`` included). The sign of each component is fixed
+(its largest-magnitude channel weight is positive). On a 512 x 512 x 1024 map
+this takes a fraction of the time and memory of scikit-learn on the
+unfolded float64 array (see ``benchmarks/RESULTS.md``).
 
 Preprocessing (each channel is a variable, each pixel an observation):
 
@@ -28,8 +32,6 @@ from dataclasses import dataclass
 import dask
 import dask.array as da
 import numpy as np
-from sklearn.decomposition import PCA
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 PREPROCESSING = ("standard", "center", "poisson")
@@ -133,7 +135,10 @@ def pca_scores(X, n_components=3, preprocessing="standard", keep=None):
         return _pca_scores_dask(X, np.asarray(keep, dtype=bool), n_components, preprocessing)
     X = np.asarray(X)
     _validate(X.shape, n_components, preprocessing)
-    return _pca_scores_numpy(X, n_components, preprocessing)
+    blocks = da.from_array(X, chunks=(MIN_BLOCK_PIXELS, -1))
+    return _pca_scores_dask(
+        blocks, np.ones(len(X), dtype=bool), n_components, preprocessing, scheduler="threads"
+    )
 
 
 def _poisson_weights(row_totals, column_sums, n_pixels):
@@ -145,28 +150,6 @@ def _poisson_weights(row_totals, column_sums, n_pixels):
     col_w = np.zeros_like(b)
     col_w[b > 0] = 1.0 / np.sqrt(b[b > 0])
     return row_w, col_w
-
-
-def _pca_scores_numpy(X, n_components, preprocessing):
-    _check_finite_block(X)
-    Xf = X.astype(np.float64, copy=False)
-    if preprocessing == "poisson":
-        row_w, col_w = _poisson_weights(Xf.sum(1), Xf.sum(0), len(Xf))
-        Xf = Xf * row_w[:, None] * col_w[None, :]
-    scaler = StandardScaler(with_std=preprocessing == "standard").fit(Xf)
-    Z = scaler.transform(Xf)
-    pca = PCA(n_components=n_components, svd_solver="covariance_eigh").fit(Z)
-    components, _ = _fix_signs(pca.components_)
-    scores = Z @ components.T
-    scale = scaler.scale_ if scaler.scale_ is not None else np.ones(X.shape[1])
-    return DataSpace(
-        scores=scores,
-        components=components,
-        explained_variance_ratio=pca.explained_variance_ratio_.copy(),
-        mean=scaler.mean_.copy(),
-        scale=np.asarray(scale, dtype=float).copy(),
-        preprocessing=preprocessing,
-    )
 
 
 def _block_rows(block, keep, row_w, col_w, dtype):
@@ -239,7 +222,7 @@ def coarsen_navigation_chunks(X, min_pixels=None):
     return X.rechunk(new)
 
 
-def _pca_scores_dask(X, keep, n_components, preprocessing):
+def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
     nav_ndim = X.ndim - 1
     n_channels = X.shape[-1]
     X = coarsen_navigation_chunks(X)
@@ -252,7 +235,9 @@ def _pca_scores_dask(X, keep, n_components, preprocessing):
     if preprocessing == "poisson":
         masked = da.where(keep_da, X, 0)
         totals, col_sums = dask.compute(
-            masked.sum(-1, dtype=np.float64), masked.sum(tuple(range(nav_ndim)), dtype=np.float64)
+            masked.sum(-1, dtype=np.float64),
+            masked.sum(tuple(range(nav_ndim)), dtype=np.float64),
+            scheduler=scheduler,
         )
         row_w, col_w = _poisson_weights(totals, col_sums, n_used)
         row_w_da = da.from_array(row_w[..., None], chunks=(*nav_chunks, 1))
@@ -270,7 +255,7 @@ def _pca_scores_dask(X, keep, n_components, preprocessing):
         chunks=(*block_grid, (n_channels + 1,), (n_channels,)),
         new_axis=nav_ndim + 1,
     )
-    moments_total = moments.sum(axis=tuple(range(nav_ndim))).compute()
+    moments_total = moments.sum(axis=tuple(range(nav_ndim))).compute(scheduler=scheduler)
     mean = moments_total[0] / n_used
     cov = moments_total[1:] / n_used - np.outer(mean, mean)
     if preprocessing == "standard":
@@ -303,7 +288,7 @@ def _pca_scores_dask(X, keep, n_components, preprocessing):
 
     scores = da.map_blocks(
         project, X, keep_da, row_w_da, dtype=np.float64, chunks=(*nav_chunks, (n_components,))
-    ).compute()
+    ).compute(scheduler=scheduler)
     return DataSpace(
         scores=scores.reshape(-1, n_components)[keep.reshape(-1)],
         components=components,

@@ -98,42 +98,41 @@ def cluster_sums(X, labels, weights):
         Both ``(n_clusters, n_channels)`` float64: ``one_hot(labels) @ X``
         and ``weights.T @ X``.
     """
+    from hyperspy_cmeans.features import MIN_BLOCK_PIXELS, coarsen_navigation_chunks
+
     n_clusters = weights.shape[1]
     w = np.nan_to_num(np.asarray(weights, dtype=np.float64), nan=0.0)
     stacked = np.concatenate([one_hot(labels, n_clusters).T.astype(np.float64), w], axis=1)
-    used = stacked.any(axis=1)
-    if isinstance(X, da.Array):
-        from hyperspy_cmeans.features import coarsen_navigation_chunks
+    scheduler = None
+    if not isinstance(X, da.Array):  # NumPy: the same block code, on local threads
+        X = da.from_array(np.asarray(X), chunks=(MIN_BLOCK_PIXELS, -1))
+        scheduler = "threads"
+    nav_ndim = X.ndim - 1
+    X = coarsen_navigation_chunks(X)
+    nav_chunks = X.chunks[:nav_ndim]
+    stacked_da = da.from_array(
+        stacked.reshape(X.shape[:-1] + (2 * n_clusters,)), chunks=(*nav_chunks, 2 * n_clusters)
+    )
 
-        nav_ndim = X.ndim - 1
-        X = coarsen_navigation_chunks(X)
-        nav_chunks = X.chunks[:nav_ndim]
-        stacked_da = da.from_array(
-            stacked.reshape(X.shape[:-1] + (2 * n_clusters,)), chunks=(*nav_chunks, 2 * n_clusters)
-        )
+    def block_sums(xb, wb):
+        rows = xb.reshape(-1, xb.shape[-1])
+        wrows = wb.reshape(-1, wb.shape[-1])
+        ok = wrows.any(axis=1)
+        if not ok.all():  # skip masked / weightless pixels (they may hold NaN)
+            rows, wrows = rows[ok], wrows[ok]
+        with threadpool_limits(1):  # one task per core already
+            out = wrows.T @ rows.astype(np.float64)
+        return out.reshape((1,) * nav_ndim + out.shape)
 
-        def block_sums(xb, wb):
-            rows = xb.reshape(-1, xb.shape[-1])
-            wrows = wb.reshape(-1, wb.shape[-1])
-            ok = wrows.any(axis=1)
-            if not ok.all():  # skip masked / weightless pixels (they may hold NaN)
-                rows, wrows = rows[ok], wrows[ok]
-            with threadpool_limits(1):  # one task per core already
-                out = wrows.T @ rows.astype(np.float64)
-            return out.reshape((1,) * nav_ndim + out.shape)
-
-        per_block = da.map_blocks(
-            block_sums,
-            X,
-            stacked_da,
-            dtype=np.float64,
-            chunks=(*(((1,) * len(c)) for c in nav_chunks), (2 * n_clusters,), (X.shape[-1],)),
-            new_axis=nav_ndim + 1,
-        )
-        (total,) = dask.compute(per_block.sum(axis=tuple(range(nav_ndim))))
-    else:
-        X = np.asarray(X)
-        total = stacked[used].T @ X[used].astype(np.float64)
+    per_block = da.map_blocks(
+        block_sums,
+        X,
+        stacked_da,
+        dtype=np.float64,
+        chunks=(*(((1,) * len(c)) for c in nav_chunks), (2 * n_clusters,), (X.shape[-1],)),
+        new_axis=nav_ndim + 1,
+    )
+    (total,) = dask.compute(per_block.sum(axis=tuple(range(nav_ndim))), scheduler=scheduler)
     return total[:n_clusters], total[n_clusters:]
 
 

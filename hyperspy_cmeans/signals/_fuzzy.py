@@ -124,6 +124,8 @@ def data_space(signal, source, n_components, preprocessing, nav_mask, signal_mas
                     X = X[..., np.flatnonzero(~sig_mask)]
                 nav_keep = keep.reshape(signal.axes_manager.navigation_shape[::-1])
                 space = pca_scores(X, n_components, preprocessing, keep=nav_keep)
+            elif keep.all() and not sig_mask.any():
+                space = pca_scores(X, n_components, preprocessing)  # no copy of the map
             else:
                 space = pca_scores(X[keep][:, ~sig_mask], n_components, preprocessing)
             info = {
