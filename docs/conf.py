@@ -50,7 +50,6 @@ nitpicky = False
 # -- autodoc / autosummary / numpydoc -----------------------------------------
 
 autosummary_generate = True
-autosummary_imported_members = True
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"
 # numpydoc would list every inherited HyperSpy/exspy/scikit-learn member of
@@ -77,6 +76,8 @@ sphinx_gallery_conf = {
     "examples_dirs": ["examples"],
     "gallery_dirs": ["auto_examples"],
     "filename_pattern": r"/plot_",
+    # always execute: every figure comes from running the examples in this build
+    "run_stale_examples": True,
     "within_subsection_order": "FileNameSortKey",
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
@@ -113,34 +114,12 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-# Only the API reference needs the section navigation on the left; the other
-# pages use the width for code, output and figures.
-html_sidebars = {
-    "index": [],
-    "installation": [],
-    "algorithms": [],
-    "benchmarks": [],
-    "auto_examples/*": [],
-}
+# No section navigation on the left: the pages use the width for code,
+# output and figures (the navbar, the page contents on the right and the
+# previous/next links navigate).
+html_sidebars = {"**": []}
 
 # -- MyST (only used to include benchmarks/RESULTS.md) -------------------------------
 
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
-
-# -- benchmarks/RESULTS.md ---------------------------------------------------------
-
-RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
-
-
-def _results_fallback(app, docname, source):
-    """Until benchmarks/RESULTS.md is written, say so instead of failing."""
-    if docname == "benchmarks" and not RESULTS_MD.exists():
-        source[0] = source[0].replace(
-            ".. include:: ../benchmarks/RESULTS.md\n   :parser: myst_parser.sphinx_\n",
-            ".. note::\n\n   ``benchmarks/RESULTS.md`` has not been written yet.\n",
-        )
-
-
-def setup(app):
-    app.connect("source-read", _results_fallback)

@@ -19,6 +19,8 @@ the signal the methods of this package on top of everything exspy's
 loaded.) Here we build such a raw map from the package's synthetic data.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 # A raw map, as exported
 # ----------------------
@@ -152,6 +154,12 @@ s.sum().isig[0.1:8.0].plot(xray_lines=True)
 #             elements=["O", "Mg", "Al", "Si", "Ca", "Ti", "Fe"], exclude=["Pt", "Ga"]
 #         )
 #     )
+#
+# In Jupyter, with the ``gui-jupyter`` extra installed,
+# ``s.calibrate_energy_from_peaks(display=True)`` opens a widget for the same
+# step (element and exclusion fields, the summed spectrum with the found peaks
+# and matched lines, Apply and Reset), and ``s.tilt_correct_scale(display=True)``
+# one for the tilt correction.
 
 print(s.axes_manager)
 print(s.metadata.Signal.Energy_calibration.lines)

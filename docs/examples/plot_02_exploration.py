@@ -9,6 +9,8 @@ components that look like spectra. Both are plain HyperSpy; this example shows
 what they give on the synthetic map, and why the study went on to cluster.
 """
 
+# sphinx_gallery_thumbnail_number = 4
+
 # %%
 # The calibrated map
 # ------------------

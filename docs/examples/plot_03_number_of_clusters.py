@@ -11,6 +11,8 @@ runs that loop, scores every run with a fuzzy validity index and fills
 HyperSpy's ``plot_cluster_metric``.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 # The preprocessed map of the first example:
 
@@ -30,8 +32,9 @@ s.tilt_correct_scale(stage_tilt=52)
 # The data space (three principal components of the channel-standardised
 # spectra, as in the study) is computed once; every number of clusters from 2
 # to 6 is then clustered with Gustafson–Kessel fuzzy c-means and scored with
-# the Xie–Beni index (compactness over separation, measured in each cluster's
-# own norm; lower is better). ``n_init=1`` keeps this example fast; use the
+# the Xie–Beni index (the compactness of the clusters over the separation of
+# the two closest centres; lower is better; :doc:`/algorithms` gives the
+# definitions). ``n_init=1`` keeps this example fast; use the
 # default of 10 restarts on real data. ``keep_memberships=True`` keeps the
 # membership maps of every run.
 
@@ -53,9 +56,9 @@ scan
 s.plot_cluster_metric()
 
 # %%
-# The index drops to its minimum at four clusters and jumps by two orders of
-# magnitude at five: a fifth cluster has to split one of the four phases,
-# and two of the centres then lie close together.
+# The index falls to its minimum at four clusters and jumps by almost two
+# orders of magnitude at five: a fifth cluster has to split one of the four
+# phases, and two of the centres then lie close together.
 #
 # The membership maps of every run
 # --------------------------------
@@ -66,7 +69,6 @@ s.plot_cluster_metric()
 # phase; from five on, the extra clusters cut phases into pieces.
 
 fig = scan.plot_memberships()
-fig.set_size_inches(9, 10)
 
 # %%
 # Other indices

@@ -27,11 +27,15 @@ _logger = logging.getLogger(__name__)
 SOURCES = ("pca", "decomposition", "bss")
 
 
-def progress(show_progressbar=None):
-    """A dask progress bar context if HyperSpy's preference (or the argument) asks for it."""
+def progress(signal, show_progressbar=None):
+    """A dask progress bar for the passes over a lazy signal's data.
+
+    Shown when ``show_progressbar`` (default: HyperSpy's preference) is true
+    and the signal is lazy; the passes over an in-memory map take seconds.
+    """
     if show_progressbar is None:
         show_progressbar = preferences.General.show_progressbar
-    if show_progressbar:
+    if show_progressbar and signal._lazy:
         from dask.diagnostics import ProgressBar
 
         return ProgressBar()
@@ -303,7 +307,7 @@ def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_prog
     """
     nav_mask = setup.check(signal, n_clusters, assignment_threshold)
     estimator, name = setup.estimator(n_clusters)
-    with progress(show_progressbar):
+    with progress(signal, show_progressbar):
         features, info = setup.features(signal, nav_mask)
         fit = clustering.fit_clusters(estimator, features, n_clusters)
         fields = _result_fields(signal, fit, features, nav_mask, assignment_threshold)
@@ -408,7 +412,7 @@ def phase_spectra(signal, threshold, weighting, show_progressbar=None):
         if stored and res["sum_signals"] is not None:
             sums = res["sum_signals"]
         else:
-            with progress(show_progressbar):
+            with progress(signal, show_progressbar):
                 sums, _ = phases.cluster_sums(spectra_array(signal), labels, np.zeros((labels.size, c)))
         counts = phases.one_hot(labels, c).sum(1).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -572,7 +576,7 @@ def scan_cluster_numbers(signal, cluster_range, metric, setup, keep_memberships,
     index_function, _ = VALIDITY_INDICES[metric]
     scores = {}
     kept = {} if keep_memberships else None
-    with progress(show_progressbar):
+    with progress(signal, show_progressbar):
         features, _ = setup.features(signal, nav_mask)
     for n in numbers_:
         est, _ = setup.estimator(n, fresh=True)
