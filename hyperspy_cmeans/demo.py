@@ -176,7 +176,7 @@ def _overview(s):
     n = len(stack)
     colors = drawing.cluster_colors(n)
     axes, units = _fuzzy.navigation_calibration(s)
-    extent = drawing._extent(axes)
+    extent = drawing.image_extent(axes)
     fig = plt.figure(figsize=(13, 6.2), layout="constrained")
     grid = fig.add_gridspec(2, n + 1, width_ratios=[1] * n + [1.25])
     for k in range(n):

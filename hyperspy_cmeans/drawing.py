@@ -35,8 +35,19 @@ def phase_colormap(n_clusters):
     return ListedColormap([UNASSIGNED_COLOR, *cluster_colors(n_clusters)], name="phases")
 
 
-def _extent(axes):
-    """imshow extent from ``[(offset, scale, size), (offset, scale, size)]`` (x, y)."""
+def image_extent(axes):
+    """The ``imshow`` extent of a calibrated map, so pixels keep their physical aspect.
+
+    Parameters
+    ----------
+    axes : list of tuple
+        ``[(x offset, x scale, nx), (y offset, y scale, ny)]``.
+
+    Returns
+    -------
+    list of float
+        ``[left, right, bottom, top]`` with pixel centres at the axis values.
+    """
     (x0, dx, nx), (y0, dy, ny) = axes
     return [x0 - dx / 2, x0 + dx * (nx - 0.5), y0 + dy * (ny - 0.5), y0 - dy / 2]
 
@@ -67,7 +78,7 @@ def plot_membership_maps(memberships, axes=None, units="", per_row=4, title=None
     rows = int(np.ceil(n / per_row))
     cols = min(n, per_row)
     fig, axs = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows), squeeze=False, layout="constrained")
-    extent = _extent(axes) if axes else None
+    extent = image_extent(axes) if axes else None
     for k, ax in enumerate(axs.flat):
         if k >= n:
             ax.remove()
@@ -116,7 +127,7 @@ def plot_phase_map(labels, n_clusters, axes=None, units="", title=None, unassign
         cmap=phase_colormap(n_clusters),
         vmin=-0.5,
         vmax=n_clusters + 0.5,
-        extent=_extent(axes) if axes else None,
+        extent=image_extent(axes) if axes else None,
         interpolation="nearest",
     )
     unassigned = "unassigned"
@@ -129,8 +140,8 @@ def plot_phase_map(labels, n_clusters, axes=None, units="", title=None, unassign
     if units:
         ax.set_xlabel(units)
         ax.set_ylabel(units)
-    if title:
-        ax.set_title(title)
+    if title:  # over the whole figure (map and legend), wrapped: titles can be long
+        fig.suptitle(title, fontsize=11, wrap=True)
     return fig
 
 

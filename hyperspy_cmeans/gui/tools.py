@@ -389,7 +389,7 @@ class FuzzyClusterTool(_SignalTool):
         u = res["memberships"].reshape((k,) + nav_shape)
         if len(nav_shape) == 2:
             axes, units = _fuzzy.navigation_calibration(self.signal)
-            extent = drawing._extent(axes)
+            extent = drawing.image_extent(axes)
             per_row = min(k + 1, 5)
             rows = int(np.ceil((k + 1) / per_row))
             fig = _figure(2.3 * per_row + 0.6, 2.3 * rows + 0.5)

@@ -19,7 +19,7 @@ import numpy as np
 from hyperspy.defaults_parser import preferences
 
 from hyperspy_cmeans import _learning_results as lrio
-from hyperspy_cmeans import clustering, phases
+from hyperspy_cmeans import clustering, drawing, phases
 from hyperspy_cmeans.features import PREPROCESSING, pca_scores
 
 _logger = logging.getLogger(__name__)
@@ -512,7 +512,8 @@ class ClusterNumberScan:
         order, if ``keep_memberships=True``.
     """
 
-    def __init__(self, estimate, metric, n_clusters, values, memberships):
+    def __init__(self, estimate, metric, n_clusters, values, memberships, extent=None):
+        self._extent = extent  # imshow extent of the map, so pixels keep their aspect
         self.estimate = estimate
         self.metric = metric
         self.n_clusters = n_clusters
@@ -549,7 +550,7 @@ class ClusterNumberScan:
                 if k >= n:
                     ax.axis("off")
                     continue
-                ax.imshow(maps[k], vmin=0, vmax=1, cmap="viridis", interpolation="nearest")
+                ax.imshow(maps[k], vmin=0, vmax=1, cmap="viridis", interpolation="nearest", extent=self._extent)
                 for spine in ax.spines.values():
                     spine.set_edgecolor(colors[k])
                     spine.set_linewidth(2.5)
@@ -600,4 +601,6 @@ def scan_cluster_numbers(signal, cluster_range, metric, setup, keep_memberships,
             kept[n] = full.T.reshape((n,) + signal.axes_manager.navigation_shape[::-1])
     estimate = best_n_clusters(scores, metric)
     lrio.write_cluster_metric(signal, numbers_, [scores[n] for n in numbers_], metric, estimate)
-    return ClusterNumberScan(estimate, metric, numbers_, [scores[n] for n in numbers_], kept)
+    axes, _ = navigation_calibration(signal)
+    extent = drawing.image_extent(axes) if axes else None
+    return ClusterNumberScan(estimate, metric, numbers_, [scores[n] for n in numbers_], kept, extent)
