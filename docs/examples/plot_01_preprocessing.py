@@ -19,8 +19,6 @@ the signal the methods of this package on top of everything exspy's
 loaded.) Here we build such a raw map from the package's synthetic data.
 """
 
-# sphinx_gallery_thumbnail_number = 2
-
 # %%
 # A raw map, as exported
 # ----------------------
@@ -32,6 +30,7 @@ loaded.) Here we build such a raw map from the package's synthetic data.
 # the axes of the new signal are in pixels and channels, as in the study's raw
 # ``.rpl`` file. We only name them.
 
+# sphinx_gallery_thumbnail_number = 2
 import matplotlib.pyplot as plt
 import numpy as np
 

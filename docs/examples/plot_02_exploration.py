@@ -9,8 +9,6 @@ components that look like spectra. Both are plain HyperSpy; this example shows
 what they give on the synthetic map, and why the study went on to cluster.
 """
 
-# sphinx_gallery_thumbnail_number = 4
-
 # %%
 # The calibrated map
 # ------------------
@@ -20,6 +18,7 @@ what they give on the synthetic map, and why the study went on to cluster.
 # file. Only the tilt correction is repeated here: without ``field_width``
 # the x scale is kept and y is rescaled.
 
+# sphinx_gallery_thumbnail_number = 4
 import hyperspy.api as hs
 import matplotlib.pyplot as plt
 

@@ -11,11 +11,10 @@ runs that loop, scores every run with a fuzzy validity index and fills
 HyperSpy's ``plot_cluster_metric``.
 """
 
-# sphinx_gallery_thumbnail_number = 2
-
 # %%
 # The preprocessed map of the first example:
 
+# sphinx_gallery_thumbnail_number = 2
 import matplotlib.pyplot as plt
 import numpy as np
 

@@ -10,12 +10,11 @@ one call to :meth:`~hyperspy_cmeans.EDSSEMCmeansSpectrum.fuzzy_cluster` and a
 few accessors.
 """
 
-# sphinx_gallery_thumbnail_number = 3
-
 # %%
 # Clustering
 # ----------
 
+# sphinx_gallery_thumbnail_number = 3
 import tempfile
 from pathlib import Path
 
