@@ -134,3 +134,24 @@ def test_coarsen_navigation_chunks_merges_small_blocks():
     assert y.shape == x.shape
     big = dask.array.zeros((200, 190, 16), chunks=(100, 100, 16))
     assert features.coarsen_navigation_chunks(big, min_pixels=4096).chunks == big.chunks
+
+
+def test_progress_bar_follows_argument_and_preference(pair, capsys):
+    import hyperspy.api as hs
+
+    lazy = pair[1].deepcopy()
+    lazy.fuzzy_cluster(3, "fcm", random_state=0, n_init=1, show_progressbar=True)
+    assert "Completed" in capsys.readouterr().out
+    lazy.fuzzy_cluster(3, "fcm", random_state=0, n_init=1, show_progressbar=False)
+    assert "Completed" not in capsys.readouterr().out
+    old = hs.preferences.General.show_progressbar
+    try:
+        hs.preferences.General.show_progressbar = True
+        lazy.cluster_phase_spectra(threshold=0.8)
+        assert "Completed" in capsys.readouterr().out
+    finally:
+        hs.preferences.General.show_progressbar = old
+    # in-memory maps never show one: their passes take seconds
+    eager = pair[0].deepcopy()
+    eager.fuzzy_cluster(3, "fcm", random_state=0, n_init=1, show_progressbar=True)
+    assert "Completed" not in capsys.readouterr().out
