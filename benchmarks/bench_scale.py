@@ -112,7 +112,8 @@ def step_read(path):
 def _accuracy(s):
     import numpy as np
 
-    from hyperspy_cmeans import evaluation, phases
+    from hyperspy_cmeans import _phases as phases
+    from hyperspy_cmeans import evaluation
     from hyperspy_cmeans.data import ground_truth
 
     gt = ground_truth(s)

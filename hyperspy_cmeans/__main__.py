@@ -2,6 +2,6 @@
 
 import sys
 
-from hyperspy_cmeans.cli import main
+from hyperspy_cmeans._cli import main
 
 sys.exit(main())

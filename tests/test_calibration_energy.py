@@ -11,7 +11,7 @@ import traits.api as t
 from dask.callbacks import Callback
 
 from hyperspy_cmeans import EDSSEMCmeansSpectrum, LazyEDSSEMCmeansSpectrum
-from hyperspy_cmeans.calibration import EnergyCalibration
+from hyperspy_cmeans._calibration import EnergyCalibration
 from hyperspy_cmeans.data import synthetic_eds_map
 
 STUDY_ELEMENTS = ["O", "Mg", "Al", "Si", "Ca", "Ti", "Fe"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from hyperspy_cmeans.calibration import (
+from hyperspy_cmeans._calibration import (
     build_line_table,
     calibrate_spectrum,
     check_stage_tilt,

@@ -6,7 +6,8 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-from hyperspy_cmeans import features, phases
+from hyperspy_cmeans import _features as features
+from hyperspy_cmeans import _phases as phases
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ from exspy.signals import EDSSEMSpectrum
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
-from hyperspy_cmeans import EDSSEMCmeansSpectrum, evaluation, phases
+from hyperspy_cmeans import EDSSEMCmeansSpectrum, evaluation
+from hyperspy_cmeans import _phases as phases
 from hyperspy_cmeans.cmeans import GustafsonKessel
 from hyperspy_cmeans.data import ground_truth, synthetic_eds_map
 

@@ -18,9 +18,9 @@ import hyperspy.api as hs
 import numpy as np
 import pytest
 
+from hyperspy_cmeans._gui._docstrings import with_gui_parameters
+from hyperspy_cmeans._gui.tools import FuzzyClusterTool, TiltCorrectionTool
 from hyperspy_cmeans.data import synthetic_eds_map
-from hyperspy_cmeans.gui._docstrings import with_gui_parameters
-from hyperspy_cmeans.gui.tools import FuzzyClusterTool, TiltCorrectionTool
 from hyperspy_cmeans.signals import EDSSEMCmeansSpectrum
 
 TOOLKEYS = (
@@ -71,7 +71,7 @@ def test_toolkeys_registered_with_ipywidgets():
 
     for key in TOOLKEYS:
         assert set(UI_REGISTRY[key]) == {"ipywidgets"}, key
-        assert UI_REGISTRY[key]["ipywidgets"]["module"] == "hyperspy_cmeans.gui.ipywidgets"
+        assert UI_REGISTRY[key]["ipywidgets"]["module"] == "hyperspy_cmeans._gui.ipywidgets"
 
 
 def test_widget_functions_exist(ipy):
@@ -191,7 +191,7 @@ def test_clear_message_without_gui_packages():
         sys.modules["link_traits"] = None
         import hyperspy.api as hs
         from hyperspy_cmeans.data import synthetic_eds_map
-        from hyperspy_cmeans.gui.tools import FuzzyClusterTool
+        from hyperspy_cmeans._gui.tools import FuzzyClusterTool
         s = synthetic_eds_map(shape=(8, 6), n_channels=64, scale=0.16, random_state=0)
         FuzzyClusterTool(s, n_clusters=2, n_init=1).run()
         assert s.learning_results.number_of_clusters == 2

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from dask.callbacks import Callback
 
-from hyperspy_cmeans import LazyEDSSEMCmeansSpectrum, evaluation, features
+from hyperspy_cmeans import LazyEDSSEMCmeansSpectrum, evaluation
+from hyperspy_cmeans import _features as features
 from hyperspy_cmeans.data import synthetic_eds_map
 
 SHAPE = (72, 68)

@@ -22,9 +22,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from hyperspy_cmeans import evaluation
+from hyperspy_cmeans._phases import hard_labels
 from hyperspy_cmeans.cmeans import GustafsonKessel, Probabilistic
 from hyperspy_cmeans.data import ground_truth, synthetic_eds_map
-from hyperspy_cmeans.phases import hard_labels
 
 s = synthetic_eds_map(contaminants={"Pt": 0.03, "Ga": 0.02}, random_state=0)
 s.metadata.General.title = "FIB cross-section"

@@ -1,6 +1,6 @@
 """HyperSpy signal classes registered by hyperspy_cmeans."""
 
-from hyperspy_cmeans.signals.eds_sem_cmeans import (
+from hyperspy_cmeans.signals._eds_sem_cmeans import (
     EDSSEMCmeansSpectrum,
     LazyEDSSEMCmeansSpectrum,
 )

@@ -2,8 +2,8 @@
 
 The methods of :class:`~hyperspy_cmeans.EDSSEMCmeansSpectrum` call these
 functions; they turn a signal into arrays (unfolded data, masks, data-space
-features), call the array modules (:mod:`hyperspy_cmeans.features`,
-:mod:`hyperspy_cmeans.clustering`, :mod:`hyperspy_cmeans.phases`) and turn
+features), call the array modules (:mod:`hyperspy_cmeans._features`,
+:mod:`hyperspy_cmeans._clustering`, :mod:`hyperspy_cmeans._phases`) and turn
 results back into signals.
 """
 
@@ -18,9 +18,11 @@ import hyperspy.api as hs
 import numpy as np
 from hyperspy.defaults_parser import preferences
 
+from hyperspy_cmeans import _clustering as clustering
+from hyperspy_cmeans import _drawing as drawing
 from hyperspy_cmeans import _learning_results as lrio
-from hyperspy_cmeans import clustering, drawing, phases
-from hyperspy_cmeans.features import PREPROCESSING, pca_scores
+from hyperspy_cmeans import _phases as phases
+from hyperspy_cmeans._features import PREPROCESSING, pca_scores
 
 _logger = logging.getLogger(__name__)
 
@@ -534,7 +536,7 @@ class ClusterNumberScan:
         """
         import matplotlib.pyplot as plt
 
-        from hyperspy_cmeans.drawing import cluster_colors
+        from hyperspy_cmeans._drawing import cluster_colors
 
         if not self.memberships:
             raise ValueError("run the scan with keep_memberships=True to plot its memberships.")

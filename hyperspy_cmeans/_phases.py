@@ -98,7 +98,7 @@ def cluster_sums(X, labels, weights):
         Both ``(n_clusters, n_channels)`` float64: ``one_hot(labels) @ X``
         and ``weights.T @ X``.
     """
-    from hyperspy_cmeans.features import MIN_BLOCK_PIXELS, coarsen_navigation_chunks
+    from hyperspy_cmeans._features import MIN_BLOCK_PIXELS, coarsen_navigation_chunks
 
     n_clusters = weights.shape[1]
     w = np.nan_to_num(np.asarray(weights, dtype=np.float64), nan=0.0)

@@ -6,7 +6,7 @@ signal methods :meth:`EDSSEMCmeansSpectrum.calibrate_energy_from_peaks` and
 delegate to them.
 """
 
-from hyperspy_cmeans.calibration.energy import (
+from hyperspy_cmeans._calibration.energy import (
     DEFAULT_OFFSET_RANGE,
     DEFAULT_SCALE_RANGE,
     ENERGY_CALIBRATION_NODE,
@@ -14,19 +14,19 @@ from hyperspy_cmeans.calibration.energy import (
     LineMatch,
     calibrate_spectrum,
 )
-from hyperspy_cmeans.calibration.lines import (
+from hyperspy_cmeans._calibration.lines import (
     CandidateLine,
     build_line_table,
     fwhm_at_energy,
     split_line,
 )
-from hyperspy_cmeans.calibration.peaks import (
+from hyperspy_cmeans._calibration.peaks import (
     PeakTable,
     estimate_noise_gain,
     find_spectrum_peaks,
     fit_line_template,
 )
-from hyperspy_cmeans.calibration.tilt import (
+from hyperspy_cmeans._calibration.tilt import (
     TILT_CORRECTION_NODE,
     check_stage_tilt,
     pixel_size_from_field_width,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.base import clone
 
-from hyperspy_cmeans import phases
+from hyperspy_cmeans import _phases as phases
 
 ALGORITHM_ALIASES = {
     "probabilistic": "probabilistic",

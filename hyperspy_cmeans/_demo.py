@@ -53,7 +53,8 @@ def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from hyperspy_cmeans import evaluation, phases
+    from hyperspy_cmeans import _phases as phases
+    from hyperspy_cmeans import evaluation
     from hyperspy_cmeans.data import ground_truth, synthetic_eds_map
 
     out = Path(out)
@@ -167,7 +168,7 @@ def _overview(s):
     """One figure with membership maps, phase map and phase spectra (README picture)."""
     import matplotlib.pyplot as plt
 
-    from hyperspy_cmeans import drawing
+    from hyperspy_cmeans import _drawing as drawing
     from hyperspy_cmeans.signals import _fuzzy
 
     stack = s.get_cluster_memberships().data

@@ -4,7 +4,7 @@ The search works in channel indices, so it does not depend on the current
 calibration of the axis (none, rough or wrong):
 
 1. Significant peaks are found and fitted to sub-channel positions
-   (:func:`~hyperspy_cmeans.calibration.peaks.find_spectrum_peaks`).
+   (:func:`~hyperspy_cmeans._calibration.peaks.find_spectrum_peaks`).
 2. Every pair of strong peaks matched to every pair of strong candidate lines
    gives a hypothesis ``energy = offset + scale * channel``; hypotheses
    outside the plausible scale/offset range, or for which a peak is much
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hyperspy_cmeans.calibration.peaks import (
+from hyperspy_cmeans._calibration.peaks import (
     estimate_noise_gain,
     find_spectrum_peaks,
     fit_line_template,
@@ -419,7 +419,7 @@ def calibrate_spectrum(
         1D spectrum (e.g. the sum of a map over its navigation axes).
     candidates : list of CandidateLine
         Candidate lines, from
-        :func:`~hyperspy_cmeans.calibration.lines.build_line_table`.
+        :func:`~hyperspy_cmeans._calibration.lines.build_line_table`.
     scale_range : tuple of float, optional
         Plausible energy scale, eV per channel; default
         :data:`DEFAULT_SCALE_RANGE` (2 to 40).

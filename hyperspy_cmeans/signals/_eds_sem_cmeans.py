@@ -10,7 +10,7 @@ from exspy.signals import EDSSEMSpectrum, LazyEDSSEMSpectrum
 from exspy.utils.eds import take_off_angle
 from hyperspy.docstrings.signal import LAZYSIGNAL_DOC
 
-from hyperspy_cmeans.gui._docstrings import with_gui_parameters
+from hyperspy_cmeans._gui._docstrings import with_gui_parameters
 
 
 class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
@@ -53,7 +53,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         )
 
     # ------------------------------------------------------------------
-    # Calibration (glue in hyperspy_cmeans.calibration)
+    # Calibration (glue in hyperspy_cmeans._calibration)
     # ------------------------------------------------------------------
 
     @with_gui_parameters
@@ -117,7 +117,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             Calibrate this signal; if False, calibrate and return a copy and
             leave this signal untouched.
         return_info : bool, default False
-            Return the :class:`~hyperspy_cmeans.calibration.EnergyCalibration`
+            Return the :class:`~hyperspy_cmeans._calibration.EnergyCalibration`
             result instead of the signal. The signal is still calibrated when
             ``inplace`` is True; with ``inplace=False`` nothing is changed and
             no copy is made (a dry run: use ``result.apply(signal)`` later).
@@ -163,11 +163,11 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         >>> info.apply(s)
         """
         if display is not None or toolkit is not None:
-            from hyperspy_cmeans.gui.tools import EnergyCalibrationTool, open_tool
+            from hyperspy_cmeans._gui.tools import EnergyCalibrationTool, open_tool
 
             return open_tool(EnergyCalibrationTool, self, locals(), display, toolkit)
-        from hyperspy_cmeans.calibration import build_line_table, calibrate_spectrum
-        from hyperspy_cmeans.calibration.energy import axis_prior, check_energy_axis
+        from hyperspy_cmeans._calibration import build_line_table, calibrate_spectrum
+        from hyperspy_cmeans._calibration.energy import axis_prior, check_energy_axis
 
         prior = axis_prior(check_energy_axis(self))
         if elements is None and lines is None:
@@ -275,12 +275,12 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         signals stay lazy.
         """
         if display is not None or toolkit is not None:
-            from hyperspy_cmeans.gui.tools import TiltCorrectionTool, open_tool
+            from hyperspy_cmeans._gui.tools import TiltCorrectionTool, open_tool
 
             return open_tool(TiltCorrectionTool, self, locals(), display, toolkit)
         import warnings
 
-        from hyperspy_cmeans.calibration import TILT_CORRECTION_NODE, tilt_correct_axes
+        from hyperspy_cmeans._calibration import TILT_CORRECTION_NODE, tilt_correct_axes
 
         if stage_tilt is None:
             stage_tilt = self.metadata.get_item("Acquisition_instrument.SEM.Stage.tilt_alpha", None)
@@ -422,7 +422,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         same in every run with the same ``random_state``.
         """
         if n_clusters is None or display is not None or toolkit is not None:
-            from hyperspy_cmeans.gui.tools import FuzzyClusterTool, open_tool
+            from hyperspy_cmeans._gui.tools import FuzzyClusterTool, open_tool
 
             return open_tool(FuzzyClusterTool, self, locals(), display, toolkit, required="n_clusters")
         from hyperspy_cmeans.signals import _fuzzy
@@ -591,7 +591,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         matplotlib.figure.Figure
             The figure (2-D maps only).
         """
-        from hyperspy_cmeans import drawing
+        from hyperspy_cmeans import _drawing as drawing
         from hyperspy_cmeans.signals import _fuzzy
 
         stack = self.get_cluster_memberships()
@@ -613,7 +613,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         matplotlib.figure.Figure
             The figure (2-D maps only).
         """
-        from hyperspy_cmeans import drawing
+        from hyperspy_cmeans import _drawing as drawing
         from hyperspy_cmeans.signals import _fuzzy
 
         pm = self.get_phase_map(threshold)
@@ -644,7 +644,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         matplotlib.figure.Figure
             The figure.
         """
-        from hyperspy_cmeans import drawing
+        from hyperspy_cmeans import _drawing as drawing
         from hyperspy_cmeans.signals import _fuzzy
 
         spectra = self.cluster_phase_spectra(threshold, weighting)
@@ -670,8 +670,9 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         matplotlib.figure.Figure
             The figure.
         """
+        from hyperspy_cmeans import _drawing as drawing
         from hyperspy_cmeans import _learning_results as lrio
-        from hyperspy_cmeans import drawing, phases
+        from hyperspy_cmeans import _phases as phases
 
         if color_by not in ("label", "membership"):
             raise ValueError(f"color_by={color_by!r}; use 'label' or 'membership'.")

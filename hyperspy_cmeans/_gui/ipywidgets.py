@@ -2,7 +2,7 @@
 
 Registered in ``hyperspy_extension.yaml`` under ``GUI: widgets: ipywidgets``;
 HyperSpy imports this module only when a GUI is requested. Each function
-takes a tool object of :mod:`hyperspy_cmeans.gui.tools`, links widgets to its
+takes a tool object of :mod:`hyperspy_cmeans._gui.tools`, links widgets to its
 traits with :func:`link_traits.link`, wires the buttons to the tool's methods
 and returns ``{"widget": container, "wdict": {name: widget}}`` (or displays
 the container, through :func:`hyperspy_gui_ipywidgets.utils.add_display_arg`).
@@ -17,7 +17,7 @@ import html
 import io
 import warnings
 
-from hyperspy_cmeans.gui.tools import GUI_INSTALL_HINT
+from hyperspy_cmeans._gui.tools import GUI_INSTALL_HINT
 
 try:
     import ipywidgets
@@ -84,7 +84,7 @@ def _desc(obj, name):
 
 @add_display_arg
 def fuzzy_cluster_ipy(obj, **kwargs):
-    """Widgets of :class:`~hyperspy_cmeans.gui.tools.FuzzyClusterTool`.
+    """Widgets of :class:`~hyperspy_cmeans._gui.tools.FuzzyClusterTool`.
 
     Parameters, a Run button and a preview of the membership maps and the
     phase map, redrawn after every run and when the threshold changes.
@@ -164,7 +164,7 @@ def fuzzy_cluster_ipy(obj, **kwargs):
 
 @add_display_arg
 def calibrate_energy_from_peaks_ipy(obj, **kwargs):
-    """Widgets of :class:`~hyperspy_cmeans.gui.tools.EnergyCalibrationTool`.
+    """Widgets of :class:`~hyperspy_cmeans._gui.tools.EnergyCalibrationTool`.
 
     Element, line and exclusion fields (elements pre-filled from
     ``metadata.Sample.elements``), Find/Apply/Reset buttons, the table of
@@ -265,7 +265,7 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
 
 @add_display_arg
 def tilt_correct_scale_ipy(obj, **kwargs):
-    """Widgets of :class:`~hyperspy_cmeans.gui.tools.TiltCorrectionTool`.
+    """Widgets of :class:`~hyperspy_cmeans._gui.tools.TiltCorrectionTool`.
 
     Stage tilt (pre-filled from the metadata), field width and units, with
     Apply and Reset buttons and the current pixel sizes.

@@ -42,7 +42,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "demo":
-        from hyperspy_cmeans.demo import run_demo
+        from hyperspy_cmeans._demo import run_demo
 
         summary = run_demo(
             args.out,

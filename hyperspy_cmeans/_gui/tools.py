@@ -18,9 +18,9 @@ import traits.api as t
 from hyperspy.ui_registry import add_gui_method
 
 from hyperspy_cmeans import _learning_results as lrio
-from hyperspy_cmeans.calibration import ENERGY_CALIBRATION_NODE, TILT_CORRECTION_NODE
-from hyperspy_cmeans.clustering import ALGORITHM_ALIASES
-from hyperspy_cmeans.features import PREPROCESSING
+from hyperspy_cmeans._calibration import ENERGY_CALIBRATION_NODE, TILT_CORRECTION_NODE
+from hyperspy_cmeans._clustering import ALGORITHM_ALIASES
+from hyperspy_cmeans._features import PREPROCESSING
 
 __all__ = [
     "GUI_INSTALL_HINT",
@@ -371,7 +371,7 @@ class FuzzyClusterTool(_SignalTool):
         """
         from matplotlib.patches import Patch
 
-        from hyperspy_cmeans import drawing
+        from hyperspy_cmeans import _drawing as drawing
         from hyperspy_cmeans.signals import _fuzzy
 
         threshold = self.assignment_threshold if threshold is None else threshold
