@@ -1,9 +1,10 @@
 """Fuzzy clustering of a spectrum image's data space, on plain arrays.
 
-The signal method :meth:`EDSSEMCmeansSpectrum.fuzzy_cluster` validates its
-input and calls :func:`cluster_data_space`, which fits an estimator to the
-data-space features, puts the clusters in a stable order and computes
-everything HyperSpy's cluster tools need, in one pass over the spectra.
+Builds the named c-means estimators, fits any estimator object to the
+data-space features (:func:`fit_clusters`), validates what it returns and puts
+the clusters in a stable order. The signal layer
+(:mod:`hyperspy_cmeans.signals._clustering`) turns the result into
+``learning_results``.
 """
 
 from dataclasses import dataclass, field
@@ -26,15 +27,49 @@ ALGORITHM_ALIASES = {
 }
 
 
-def make_estimator(algorithm, n_clusters, m, n_init, max_iter, tol, random_state, **kwargs):
-    """Build one of this package's c-means estimators from its name.
+#: The canonical names of the c-means algorithms.
+ALGORITHMS = ("gustafson_kessel", "possibilistic", "probabilistic")
+
+
+def canonical_algorithm(algorithm):
+    """The canonical name of a c-means algorithm given by name or alias.
 
     Parameters
     ----------
     algorithm : str
         ``"probabilistic"`` (aliases ``"fcm"``, ``"fuzzy_cmeans"``),
         ``"possibilistic"`` (``"pcm"``) or ``"gustafson_kessel"`` (``"gk"``).
-    n_clusters, m, n_init, max_iter, tol, random_state
+
+    Returns
+    -------
+    str
+        One of :data:`ALGORITHMS`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    """
+    name = ALGORITHM_ALIASES.get(str(algorithm).lower())
+    if name is None:
+        raise ValueError(
+            f"algorithm={algorithm!r} is not known; use one of {ALGORITHMS} "
+            f"(aliases: {sorted(ALGORITHM_ALIASES)}), or pass an estimator object with `fit` "
+            "and `memberships_` or `predict_proba`."
+        )
+    return name
+
+
+def make_estimator(algorithm, n_clusters, *, m, n_init, max_iter, tol, random_state, **kwargs):
+    """Build one of this package's c-means estimators from its name.
+
+    Parameters
+    ----------
+    algorithm : str
+        A name or alias accepted by :func:`canonical_algorithm`.
+    n_clusters : int
+        Number of clusters.
+    m, n_init, max_iter, tol, random_state
         Passed to the estimator.
     **kwargs
         Algorithm-specific parameters of the estimator.
@@ -46,13 +81,7 @@ def make_estimator(algorithm, n_clusters, m, n_init, max_iter, tol, random_state
     """
     from hyperspy_cmeans import cmeans
 
-    name = ALGORITHM_ALIASES.get(str(algorithm).lower())
-    if name is None:
-        raise ValueError(
-            f"algorithm={algorithm!r} is not known; use one of "
-            f"{sorted(set(ALGORITHM_ALIASES.values()))} (aliases: {sorted(ALGORITHM_ALIASES)}), "
-            "or pass a fitted-estimator object with `fit` and `memberships_` or `predict_proba`."
-        )
+    name = canonical_algorithm(algorithm)
     cls = {
         "probabilistic": cmeans.Probabilistic,
         "possibilistic": cmeans.Possibilistic,
@@ -71,6 +100,41 @@ def make_estimator(algorithm, n_clusters, m, n_init, max_iter, tol, random_state
     except TypeError as err:
         raise TypeError(f"{cls.__name__} does not accept these parameters: {err}") from None
     return est, name
+
+
+def estimator_with_n_clusters(estimator, n_clusters):
+    """An unfitted clone of a scikit-learn style estimator set to ``n_clusters``.
+
+    Parameters
+    ----------
+    estimator : object
+        An estimator with ``get_params``/``set_params`` and an
+        ``n_clusters`` or ``n_components`` parameter.
+    n_clusters : int
+        The number of clusters to set.
+
+    Returns
+    -------
+    object
+        The clone.
+
+    Raises
+    ------
+    ValueError
+        If the estimator has no such parameter.
+    """
+    try:
+        est = clone(estimator)
+    except Exception:
+        est = estimator
+    params = est.get_params() if hasattr(est, "get_params") else {}
+    key = next((k for k in ("n_clusters", "n_components") if k in params), None)
+    if key is None:
+        raise ValueError(
+            f"{type(est).__name__} has no n_clusters/n_components parameter to scan over; "
+            "use a named algorithm or a scikit-learn style estimator."
+        )
+    return est.set_params(**{key: n_clusters})
 
 
 def estimator_n_clusters(estimator):
@@ -111,22 +175,111 @@ class ClusterFit:
 
 
 def _memberships_of(estimator, features):
+    """``(memberships, probabilistic)`` of a fitted estimator.
+
+    ``probabilistic`` says whether the rows must sum to 1 (``predict_proba``
+    and hard labels); ``memberships_`` may hold possibilistic typicalities.
+    """
     if getattr(estimator, "memberships_", None) is not None:
         u = np.asarray(estimator.memberships_, dtype=float)
-        if u.shape[0] != features.shape[0] and u.shape[1] == features.shape[0]:
+        if u.ndim == 2 and u.shape[0] != features.shape[0] and u.shape[1] == features.shape[0]:
             u = u.T  # some libraries store (c, n)
-        return u
+        return u, False
     if hasattr(estimator, "predict_proba"):
-        return np.asarray(estimator.predict_proba(features), dtype=float)
+        return np.asarray(estimator.predict_proba(features), dtype=float), True
     labels = getattr(estimator, "labels_", None)
     if labels is not None:
         labels = np.asarray(labels)
         n_clusters = int(labels.max()) + 1
-        return (labels[:, None] == np.arange(n_clusters)[None, :]).astype(float)
+        return (labels[:, None] == np.arange(n_clusters)[None, :]).astype(float), True
     raise TypeError(
         f"{type(estimator).__name__} exposes neither `memberships_` after fit, nor "
         "`predict_proba`, nor `labels_`; it cannot be used by fuzzy_cluster."
     )
+
+
+def check_memberships(u, n_samples, n_clusters, probabilistic, name):
+    """Validate an estimator's memberships; pad missing (empty) clusters with zeros.
+
+    Parameters
+    ----------
+    u : numpy.ndarray
+        ``(n_samples, k)`` memberships returned by the estimator.
+    n_samples : int
+        Number of clustered samples.
+    n_clusters : int
+        Requested number of clusters.
+    probabilistic : bool
+        Whether each row must sum to 1.
+    name : str
+        Estimator name for the messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_samples, n_clusters)`` memberships.
+
+    Raises
+    ------
+    ValueError
+        If the shape is wrong, there are more clusters than requested, or
+        the values are not finite, not in [0, 1], or (probabilistic) do not
+        sum to 1.
+    """
+    if u.ndim != 2 or u.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} returned memberships of shape {u.shape}; expected ({n_samples}, n_clusters)."
+        )
+    if u.shape[1] > n_clusters:
+        raise ValueError(
+            f"{name} found {u.shape[1]} clusters but n_clusters={n_clusters}; "
+            "set the same number of clusters on the estimator and in fuzzy_cluster."
+        )
+    if not np.all(np.isfinite(u)):
+        raise ValueError(f"{name} returned NaN or infinite memberships; nothing was stored.")
+    tol = 1e-6
+    if u.min() < -tol or u.max() > 1 + tol:
+        raise ValueError(
+            f"{name} returned memberships outside [0, 1] (from {u.min():.3g} to {u.max():.3g}); "
+            "nothing was stored."
+        )
+    if probabilistic and not np.allclose(u.sum(axis=1), 1.0, atol=1e-4):
+        raise ValueError(
+            f"{name} returned probabilistic memberships whose rows do not sum to 1; "
+            "nothing was stored."
+        )
+    u = np.clip(u, 0.0, 1.0)
+    if u.shape[1] < n_clusters:
+        u = np.hstack([u, np.zeros((n_samples, n_clusters - u.shape[1]))])
+    return u
+
+
+def _centroids_of(estimator, features, u, m):
+    """Data-space centres: the estimator's own, else the ``u**m``-weighted means."""
+    for attr in ("cluster_centers_", "means_"):
+        value = getattr(estimator, attr, None)
+        if value is not None and np.shape(value) == (u.shape[1], features.shape[1]):
+            return np.asarray(value, dtype=float)
+    weights = u**m
+    wsum = weights.sum(0)
+    return (weights.T @ features) / np.where(wsum > 0, wsum, 1.0)[:, None]
+
+
+def _distances_of(estimator, features, centroids, shape):
+    """Distances in the estimator's norm (its ``transform``), else Euclidean."""
+    if hasattr(estimator, "transform"):
+        try:
+            d = np.asarray(estimator.transform(features), dtype=float)
+        except Exception:  # an unrelated transform (e.g. a projection)
+            d = None
+        if d is not None and d.shape == shape:
+            return d
+    d2 = (
+        (features**2).sum(1)[:, None]
+        - 2 * features @ centroids.T
+        + (centroids**2).sum(1)[None, :]
+    )
+    return np.sqrt(np.maximum(d2, 0.0))
 
 
 def fit_clusters(estimator, features, n_clusters):
@@ -150,52 +303,23 @@ def fit_clusters(estimator, features, n_clusters):
     ClusterFit
         Memberships, distances in the estimator's norm (Euclidean where it
         has none), data-space centroids and the ordering permutation.
+
+    Raises
+    ------
+    TypeError
+        If the estimator has no ``fit`` or exposes no memberships.
+    ValueError
+        If its memberships are malformed (see :func:`check_memberships`).
     """
+    name = type(estimator).__name__
     if not hasattr(estimator, "fit"):
-        raise TypeError(f"algorithm object {type(estimator).__name__} has no `fit` method.")
+        raise TypeError(f"algorithm object {name} has no `fit` method.")
     estimator.fit(features)
-    u = _memberships_of(estimator, features)
-    if u.ndim != 2 or u.shape[0] != features.shape[0]:
-        raise ValueError(
-            f"{type(estimator).__name__} returned memberships of shape {u.shape}; "
-            f"expected ({features.shape[0]}, n_clusters)."
-        )
-    if u.shape[1] > n_clusters:
-        raise ValueError(
-            f"{type(estimator).__name__} found {u.shape[1]} clusters but n_clusters={n_clusters}; "
-            "set the same number of clusters on the estimator and in fuzzy_cluster."
-        )
-    if u.shape[1] < n_clusters:
-        u = np.hstack([u, np.zeros((u.shape[0], n_clusters - u.shape[1]))])
+    u, probabilistic = _memberships_of(estimator, features)
+    u = check_memberships(u, features.shape[0], n_clusters, probabilistic, name)
     m = float(getattr(estimator, "m", 1.0) or 1.0)
-    weights = u**m
-    wsum = weights.sum(0)
-    safe = np.where(wsum > 0, wsum, 1.0)
-    centroids = None
-    for attr in ("cluster_centers_", "means_"):
-        value = getattr(estimator, attr, None)
-        if value is not None and np.shape(value) == (u.shape[1], features.shape[1]):
-            centroids = np.asarray(value, dtype=float)
-            break
-    if centroids is None:
-        centroids = (weights.T @ features) / safe[:, None]
-    distances = None
-    if hasattr(estimator, "transform"):
-        try:
-            d = np.asarray(estimator.transform(features), dtype=float)
-        except Exception:  # an unrelated transform (e.g. a projection)
-            d = None
-        if d is not None and d.shape == u.shape:
-            distances = d
-    if distances is None:
-        distances = np.sqrt(
-            np.maximum(
-                (features**2).sum(1)[:, None]
-                - 2 * features @ centroids.T
-                + (centroids**2).sum(1)[None, :],
-                0.0,
-            )
-        )
+    centroids = _centroids_of(estimator, features, u, m)
+    distances = _distances_of(estimator, features, centroids, u.shape)
     order = phases.stable_cluster_order(u, centroids)
     return ClusterFit(
         memberships=u[:, order],
@@ -204,11 +328,3 @@ def fit_clusters(estimator, features, n_clusters):
         order=order,
         m=m,
     )
-
-
-def fresh_estimator(estimator):
-    """An unfitted copy of a scikit-learn style estimator (the object itself otherwise)."""
-    try:
-        return clone(estimator)
-    except Exception:
-        return estimator

@@ -56,6 +56,7 @@ def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random
     from hyperspy_cmeans import _phases as phases
     from hyperspy_cmeans import evaluation
     from hyperspy_cmeans.data import ground_truth, synthetic_eds_map
+    from hyperspy_cmeans.signals import _plots
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -108,21 +109,27 @@ def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random
         print(f"         {scan}")
     s.plot_cluster_metric()
     plt.gcf().savefig(out / "cluster_metric.png", dpi=110)
-    scan.plot_memberships().savefig(out / "memberships_per_n.png", dpi=90)
+    scan.plot_memberships().flat[0].figure.savefig(out / "memberships_per_n.png", dpi=90)
     plt.close("all")
 
     step("cluster", f"fuzzy clustering with Gustafson-Kessel, {n_clusters} clusters")
     estimator = s.fuzzy_cluster(n_clusters, "gustafson_kessel", random_state=random_state, return_info=True)
 
     step("write", f"writing maps, spectra and plots to {out}")
-    s.plot_cluster_memberships().savefig(out / "membership_maps.png", dpi=110)
-    s.plot_phase_map().savefig(out / "phase_map.png", dpi=110)
-    s.plot_phase_spectra().savefig(out / "phase_spectra.png", dpi=110)
-    s.plot_data_space().savefig(out / "data_space.png", dpi=110)
-    s.plot_data_space(color_by="membership").savefig(out / "data_space_memberships.png", dpi=110)
-    plt.close("all")
-    _overview(s).savefig(out / "overview.png", dpi=100)
-    plt.close("all")
+    figures = {
+        "membership_maps.png": s.plot_cluster_memberships,
+        "phase_map.png": s.plot_phase_map,
+        "phase_spectra.png": s.plot_phase_spectra,
+        "data_space.png": s.plot_data_space,
+        "data_space_memberships.png": lambda: s.plot_data_space(color_by="membership"),
+        "overview.png": lambda: _plots.cluster_overview(
+            s, 0.5, title="Fuzzy c-means phases", with_spectra=True
+        ),
+    }
+    for name, draw in figures.items():
+        drawn = np.ravel(draw())[0]
+        drawn.figure.savefig(out / name, dpi=110)
+        plt.close("all")
     spectra = s.cluster_phase_spectra()
     for k in range(n_clusters):
         spectra.inav[k].save(out / f"phase_spectra_{k}.msa", overwrite=True)
@@ -162,57 +169,3 @@ def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random
             f"phases {summary['cluster_phases']} -> {out / 'summary.json'}"
         )
     return summary
-
-
-def _overview(s):
-    """One figure with membership maps, phase map and phase spectra (README picture)."""
-    import matplotlib.pyplot as plt
-
-    from hyperspy_cmeans import _drawing as drawing
-    from hyperspy_cmeans.signals import _fuzzy
-
-    stack = s.get_cluster_memberships().data
-    labels = s.get_phase_map(0.5)
-    spectra = s.cluster_phase_spectra().data
-    n = len(stack)
-    colors = drawing.cluster_colors(n)
-    axes, units = _fuzzy.navigation_calibration(s)
-    extent = drawing.image_extent(axes)
-    fig = plt.figure(figsize=(13, 6.2), layout="constrained")
-    grid = fig.add_gridspec(2, n + 1, width_ratios=[1] * n + [1.25])
-    for k in range(n):
-        ax = fig.add_subplot(grid[0, k])
-        ax.imshow(stack[k], vmin=0, vmax=1, cmap="viridis", extent=extent, interpolation="nearest")
-        ax.set_title(f"membership, cluster {k}", color=colors[k], fontsize=10, fontweight="bold")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for spine in ax.spines.values():
-            spine.set_edgecolor(colors[k])
-            spine.set_linewidth(3)
-    ax = fig.add_subplot(grid[0, n])
-    ax.imshow(
-        labels.data,
-        cmap=drawing.phase_colormap(n),
-        vmin=-0.5,
-        vmax=n + 0.5,
-        extent=extent,
-        interpolation="nearest",
-    )
-    frac = labels.metadata.Phase_map.unassigned_fraction
-    ax.set_title(f"phase map (grey: mixed, {100 * frac:.1f} %)", fontsize=10)
-    ax.set_xlabel(units)
-    ax = fig.add_subplot(grid[1, :])
-    energy = s.axes_manager.signal_axes[0].axis
-    for k in range(n):
-        ax.plot(energy, spectra[k], color=colors[k], lw=1.0, label=f"cluster {k}")
-    top = np.nanmax(spectra)
-    for line, e in sorted(_fuzzy.line_energies(s).items(), key=lambda kv: kv[1]):
-        if energy[0] < e < energy[-1]:
-            ax.axvline(e, color="0.6", lw=0.6, ls=":")
-            ax.text(e, top, line.replace("_", " "), rotation=90, va="top", ha="right", fontsize=8)
-    ax.set_xlim(0, min(energy[-1], 8.0))
-    ax.set_xlabel("Energy (keV)")
-    ax.set_ylabel("mean counts per pixel")
-    ax.set_title("phase spectra (pixels with membership > 0.5)", fontsize=10)
-    ax.legend(frameon=False)
-    return fig

@@ -214,17 +214,36 @@ def test_empty_cluster_gives_warning_and_nan(clustered):
     assert np.all(np.isnan(spectra.data[empty]))
 
 
-def test_plots_are_drawn(clustered, tmp_path):
+def test_plots_show_the_stored_results(clustered, tmp_path):
+    """Each plot method draws the stored results it names, and saves as PNG."""
+    import matplotlib.pyplot as plt
+
     s, _ = clustered
-    for name, fig in {
-        "memberships": s.plot_cluster_memberships(),
-        "phase_map": s.plot_phase_map(),
-        "spectra": s.plot_phase_spectra(),
+    u = s.get_cluster_memberships().data
+    grid = s.plot_cluster_memberships()
+    drawn = [ax for ax in grid.flat if ax.images]
+    assert [ax.get_title() for ax in drawn] == [f"cluster {k}" for k in range(N_PHASES)]
+    for k, ax in enumerate(drawn):
+        np.testing.assert_array_equal(ax.images[0].get_array(), u[k])
+    ax = s.plot_phase_map()
+    np.testing.assert_array_equal(ax.images[0].get_array(), s.get_phase_map().data)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("unassigned") and len(legend) == N_PHASES + 1
+    spectra = s.cluster_phase_spectra().data
+    ax = s.plot_phase_spectra()
+    curves = {line.get_label(): line for line in ax.lines if line.get_label().startswith("cluster")}
+    offsets = [curves[f"cluster {k}"].get_ydata() - spectra[k] for k in range(N_PHASES)]
+    for k, offset in enumerate(offsets):  # each labelled curve is its own cluster's spectrum
+        np.testing.assert_allclose(offset, offset[0])
+        assert curves[f"cluster {k}"].get_color() is not None
+    for name, drawn_axes in {
         "scatter": s.plot_data_space(),
         "scatter_u": s.plot_data_space(color_by="membership"),
     }.items():
-        fig.savefig(tmp_path / f"{name}.png")
+        assert [a.get_xlabel() for a in drawn_axes.flat] == ["score 0", "score 0", "score 1"]
+        drawn_axes.flat[0].figure.savefig(tmp_path / f"{name}.png")
         assert (tmp_path / f"{name}.png").stat().st_size > 5000
+    plt.close("all")
 
 
 def test_export_data_space_csv(clustered, tmp_path):
@@ -358,8 +377,9 @@ def test_estimate_number_of_fuzzy_clusters(study_map):
     assert len(lr.cluster_metric_data) == 5 and lr.cluster_metric == "xie_beni"
     assert lr.cluster_membership is None  # the scan does not pretend to be a clustering
     s.plot_cluster_metric()
-    fig = scan.plot_memberships()
-    assert len(fig.axes) == 5 * 6
+    grid = scan.plot_memberships()
+    assert grid.shape == (5, 6)
+    np.testing.assert_array_equal(grid[2, 3].images[0].get_array(), scan.memberships[4][3])
     assert scan.memberships[4].shape == (4,) + s.axes_manager.navigation_shape[::-1]
     assert s.estimate_number_of_fuzzy_clusters([2, 3], metric="partition_coefficient", algorithm="fcm", n_init=2, random_state=0) in (2, 3)
 

@@ -2,13 +2,15 @@
 
 Cluster ``k`` is drawn in ``cluster_colors(n)[k]`` in the membership maps,
 the phase map, the phase spectra and the data-space scatter plots; unassigned
-(mixed) pixels are grey. All functions take plain arrays and return matplotlib
-figures.
+(mixed) pixels are grey. Functions that draw one panel take an ``ax`` (a new
+figure when it is None) and return it; functions that draw a grid take a
+``fig`` and return the array of their axes. They take plain arrays only.
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap, to_rgba
+from matplotlib.patches import Patch
 
 UNASSIGNED_COLOR = (0.75, 0.75, 0.75, 1.0)
 
@@ -31,7 +33,18 @@ def cluster_colors(n_clusters):
 
 
 def phase_colormap(n_clusters):
-    """Colormap for phase maps: grey for 0 (unassigned), then the cluster colours."""
+    """Colormap for phase maps: grey for 0 (unassigned), then the cluster colours.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters.
+
+    Returns
+    -------
+    matplotlib.colors.ListedColormap
+        ``n_clusters + 1`` colours.
+    """
     return ListedColormap([UNASSIGNED_COLOR, *cluster_colors(n_clusters)], name="phases")
 
 
@@ -52,51 +65,133 @@ def image_extent(axes):
     return [x0 - dx / 2, x0 + dx * (nx - 0.5), y0 + dy * (ny - 0.5), y0 - dy / 2]
 
 
-def plot_membership_maps(memberships, axes=None, units="", per_row=4, title=None):
+def _new_axes(ax, figsize):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _new_grid(fig, rows, cols, panel_size):
+    if fig is None:
+        fig = plt.figure(figsize=(panel_size[0] * cols, panel_size[1] * rows), layout="constrained")
+    return fig.subplots(rows, cols, squeeze=False)
+
+
+def _frame(ax, color, width=3.0):
+    for spine in ax.spines.values():
+        spine.set_edgecolor(color)
+        spine.set_linewidth(width)
+
+
+def draw_membership(ax, membership, k, n_clusters, extent=None, title=None):
+    """Draw one cluster's membership map, framed and titled in its colour.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    membership : numpy.ndarray
+        ``(ny, nx)`` memberships in [0, 1] (NaN = masked).
+    k : int
+        Cluster index.
+    n_clusters : int
+        Number of clusters (for the colour).
+    extent : list of float, optional
+        ``imshow`` extent (see :func:`image_extent`).
+    title : str, optional
+        Panel title; default ``"cluster k"``.
+
+    Returns
+    -------
+    matplotlib.image.AxesImage
+        The image (for a colour bar).
+    """
+    color = cluster_colors(n_clusters)[k]
+    image = ax.imshow(
+        membership, vmin=0, vmax=1, cmap="viridis", extent=extent, interpolation="nearest"
+    )
+    ax.set_title(title or f"cluster {k}", color=color, fontweight="bold", fontsize=10)
+    _frame(ax, color)
+    return image
+
+
+def plot_membership_maps(memberships, extent=None, units="", per_row=4, title=None, fig=None):
     """Grid of membership maps, each framed and titled in its cluster colour.
 
     Parameters
     ----------
     memberships : numpy.ndarray
         ``(n_clusters, ny, nx)`` memberships in [0, 1] (NaN = masked).
-    axes : list of tuple, optional
-        ``[(x offset, x scale, nx), (y offset, y scale, ny)]`` calibration.
+    extent : list of float, optional
+        ``imshow`` extent of the calibrated map (see :func:`image_extent`).
     units : str
-        Units of the navigation axes.
+        Units of the navigation axes (axis labels).
     per_row : int
         Maps per row.
     title : str, optional
         Figure title.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw in (a new one by default).
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The figure.
+    numpy.ndarray of matplotlib.axes.Axes
+        The ``(rows, columns)`` axes; unused ones are removed.
     """
     n = len(memberships)
-    colors = cluster_colors(n)
     rows = int(np.ceil(n / per_row))
     cols = min(n, per_row)
-    fig, axs = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows), squeeze=False, layout="constrained")
-    extent = image_extent(axes) if axes else None
-    for k, ax in enumerate(axs.flat):
+    grid = _new_grid(fig, rows, cols, (3.2, 3.0))
+    image = None
+    for k, ax in enumerate(grid.flat):
         if k >= n:
             ax.remove()
             continue
-        im = ax.imshow(memberships[k], vmin=0, vmax=1, cmap="viridis", extent=extent, interpolation="nearest")
-        ax.set_title(f"cluster {k}", color=colors[k], fontweight="bold")
-        for spine in ax.spines.values():
-            spine.set_edgecolor(colors[k])
-            spine.set_linewidth(3)
+        image = draw_membership(ax, memberships[k], k, n, extent)
         if units:
-            ax.set_xlabel(units)
-    fig.colorbar(im, ax=axs, shrink=0.8, label="membership")
+            ax.set_xlabel(f"x ({units})")
+            ax.set_ylabel(f"y ({units})")
+    fig = grid.flat[0].figure
+    fig.colorbar(image, ax=grid, shrink=0.8, label="membership")
     if title:
         fig.suptitle(title)
-    return fig
+    return grid
 
 
-def plot_phase_map(labels, n_clusters, axes=None, units="", title=None, unassigned_fraction=None):
+def phase_legend_handles(n_clusters, unassigned_fraction=None):
+    """Legend patches of a phase map: unassigned (grey), then each cluster.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters.
+    unassigned_fraction : float, optional
+        Shown in the unassigned entry.
+
+    Returns
+    -------
+    list of matplotlib.patches.Patch
+        ``n_clusters + 1`` handles.
+    """
+    unassigned = "unassigned"
+    if unassigned_fraction is not None:
+        unassigned += f" ({100 * unassigned_fraction:.1f} %)"
+    return [Patch(color=UNASSIGNED_COLOR, label=unassigned)] + [
+        Patch(color=c, label=f"phase {k + 1} (cluster {k})")
+        for k, c in enumerate(cluster_colors(n_clusters))
+    ]
+
+
+def plot_phase_map(
+    labels,
+    n_clusters,
+    extent=None,
+    units="",
+    title=None,
+    unassigned_fraction=None,
+    ax=None,
+    legend=True,
+):
     """Phase map: cluster colours, unassigned (0) pixels grey, with a legend.
 
     Parameters
@@ -105,48 +200,58 @@ def plot_phase_map(labels, n_clusters, axes=None, units="", title=None, unassign
         ``(ny, nx)`` integers ``0..n_clusters`` (0 = unassigned).
     n_clusters : int
         Number of clusters.
-    axes : list of tuple, optional
-        ``[(x offset, x scale, nx), (y offset, y scale, ny)]`` calibration.
+    extent : list of float, optional
+        ``imshow`` extent of the calibrated map (see :func:`image_extent`).
     units : str
         Units of the navigation axes.
     title : str, optional
-        Axes title.
+        Title (over the whole figure when the figure is new).
     unassigned_fraction : float, optional
         Shown in the legend entry of the unassigned pixels.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure by default).
+    legend : bool
+        Draw the legend beside the map.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The figure.
+    matplotlib.axes.Axes
+        The axes drawn in.
     """
-    from matplotlib.patches import Patch
-
-    fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
+    new = ax is None
+    ax = _new_axes(ax, (6, 5))
     ax.imshow(
         labels,
         cmap=phase_colormap(n_clusters),
         vmin=-0.5,
         vmax=n_clusters + 0.5,
-        extent=image_extent(axes) if axes else None,
+        extent=extent,
         interpolation="nearest",
     )
-    unassigned = "unassigned"
-    if unassigned_fraction is not None:
-        unassigned += f" ({100 * unassigned_fraction:.1f} %)"
-    handles = [Patch(color=UNASSIGNED_COLOR, label=unassigned)] + [
-        Patch(color=c, label=f"phase {k + 1} (cluster {k})") for k, c in enumerate(cluster_colors(n_clusters))
-    ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if legend:
+        ax.legend(
+            handles=phase_legend_handles(n_clusters, unassigned_fraction),
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+        )
     if units:
-        ax.set_xlabel(units)
-        ax.set_ylabel(units)
-    if title:  # over the whole figure (map and legend), wrapped: titles can be long
-        fig.suptitle(title, fontsize=11, wrap=True)
-    return fig
+        ax.set_xlabel(f"x ({units})")
+        ax.set_ylabel(f"y ({units})")
+    if title and new:  # over the whole figure (map and legend), wrapped: titles can be long
+        ax.figure.suptitle(title, fontsize=11, wrap=True)
+    elif title:
+        ax.set_title(title, fontsize=10)
+    return ax
 
 
-def plot_phase_spectra(energy, spectra, line_energies=None, log=False, title=None, labels=None):
+def plot_phase_spectra(
+    energy, spectra, line_energies=None, log=False, title=None, labels=None, ax=None
+):
     """Phase spectra in cascade, coloured as the phase map, X-ray lines marked.
+
+    Spectrum ``k`` is drawn in cluster ``k``'s colour, labelled ``labels[k]``
+    (default ``"cluster k"``), and offset by ``k`` steps above the first one.
 
     Parameters
     ----------
@@ -161,40 +266,46 @@ def plot_phase_spectra(energy, spectra, line_energies=None, log=False, title=Non
     title : str, optional
         Axes title.
     labels : list of str, optional
-        Legend entries (default ``"cluster k"``).
+        Legend entries, one per spectrum.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a new figure by default).
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The figure.
+    matplotlib.axes.Axes
+        The axes drawn in; ``ax.lines[k]`` is spectrum ``k``.
     """
     spectra = np.asarray(spectra, dtype=float)
     n = len(spectra)
     colors = cluster_colors(n)
-    fig, ax = plt.subplots(figsize=(9, 1.2 + 1.3 * n), layout="constrained")
+    ax = _new_axes(ax, (9, 1.2 + 1.3 * n))
     peak = np.nanmax(spectra) if np.isfinite(spectra).any() else 1.0
     step = 0.0 if log else 0.6 * peak
     for k in range(n):
         label = labels[k] if labels else f"cluster {k}"
-        ax.plot(energy, spectra[n - 1 - k] + step * k, color=colors[n - 1 - k], lw=1.0, label=label)
+        ax.plot(energy, spectra[k] + step * k, color=colors[k], lw=1.0, label=label)
     handles, texts = ax.get_legend_handles_labels()
+    # the top curve is the last cluster: list the legend top-down as drawn
     ax.legend(handles[::-1], texts[::-1], loc="upper right", frameon=False)
     if log:
         ax.set_yscale("log")
-    top = (ax.get_ylim()[1]) if not log else ax.get_ylim()[1]
+    top = ax.get_ylim()[1]
     for name, e in sorted((line_energies or {}).items(), key=lambda kv: kv[1]):
         if energy[0] <= e <= energy[-1]:
             ax.axvline(e, color="0.5", lw=0.6, ls=":", zorder=0)
-            ax.text(e, top, name.replace("_", " "), rotation=90, va="top", ha="right", fontsize=7, color="0.3")
+            label = name.replace("_", " ")
+            ax.text(e, top, label, rotation=90, va="top", ha="right", fontsize=7, color="0.3")
     ax.set_xlabel("Energy (keV)")
     ax.set_ylabel("mean counts per pixel" + ("" if log else " (offset)"))
     ax.set_xlim(energy[0], energy[-1])
     if title:
         ax.set_title(title)
-    return fig
+    return ax
 
 
-def plot_data_space(scores, labels=None, memberships=None, max_points=50000, random_state=0, title=None):
+def plot_data_space(
+    scores, labels=None, memberships=None, max_points=50000, random_state=0, title=None, fig=None
+):
     """Pairwise scatter plots of the data-space scores (the study's ``scatter_loadings``).
 
     Parameters
@@ -212,11 +323,13 @@ def plot_data_space(scores, labels=None, memberships=None, max_points=50000, ran
         Seed of the subsampling.
     title : str, optional
         Figure title.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw in (a new one by default).
 
     Returns
     -------
-    matplotlib.figure.Figure
-        The figure.
+    numpy.ndarray of matplotlib.axes.Axes
+        One panel per pair of scores.
     """
     scores = np.asarray(scores, dtype=float)
     ok = np.all(np.isfinite(scores), axis=1)
@@ -230,19 +343,77 @@ def plot_data_space(scores, labels=None, memberships=None, max_points=50000, ran
         colors = np.clip(u @ np.asarray(cluster_colors(u.shape[1]))[:, :3], 0, 1)
     elif labels is not None:
         lab = np.asarray(labels)[idx]
-        palette = np.asarray([UNASSIGNED_COLOR, *cluster_colors(int(lab.max()) + 1 if lab.size else 1)])
+        n_colors = int(lab.max()) + 1 if lab.size else 1
+        palette = np.asarray([UNASSIGNED_COLOR, *cluster_colors(n_colors)])
         colors = palette[lab + 1]
     else:
         colors = "k"
     cols = min(len(pairs), 3)
     rows = int(np.ceil(len(pairs) / cols))
-    fig, axs = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.4 * rows), squeeze=False, layout="constrained")
-    for ax, (i, j) in zip(axs.flat, pairs, strict=False):
-        ax.scatter(scores[idx, i], scores[idx, j], s=1.5, c=colors, edgecolors="none", rasterized=True)
+    grid = _new_grid(fig, rows, cols, (3.6, 3.4))
+    for ax, (i, j) in zip(grid.flat, pairs, strict=False):
+        ax.scatter(
+            scores[idx, i], scores[idx, j], s=1.5, c=colors, edgecolors="none", rasterized=True
+        )
         ax.set_xlabel(f"score {i}")
         ax.set_ylabel(f"score {j}")
-    for ax in list(axs.flat)[len(pairs):]:
+    for ax in list(grid.flat)[len(pairs) :]:
         ax.remove()
     if title:
-        fig.suptitle(title)
-    return fig
+        grid.flat[0].figure.suptitle(title)
+    return grid
+
+
+def plot_memberships_per_n(memberships, values, estimate, metric, extent=None, fig=None):
+    """Membership maps for each number of clusters of a scan, one row per number.
+
+    Parameters
+    ----------
+    memberships : dict
+        ``{n: (n, ny, nx) memberships}``.
+    values : dict
+        ``{n: index value}``, written beside each row.
+    estimate : int
+        The chosen number (its row is starred).
+    metric : str
+        The index name (in the title).
+    extent : list of float, optional
+        ``imshow`` extent of the maps.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw in (a new one by default).
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        ``(rows, max(n))`` axes.
+
+    Raises
+    ------
+    ValueError
+        If the maps are not 2-D images.
+    """
+    if any(np.ndim(maps) != 3 for maps in memberships.values()):
+        raise ValueError("membership maps per number of clusters can only be drawn for 2-D maps.")
+    numbers = sorted(memberships)
+    cols = max(numbers)
+    grid = _new_grid(fig, len(numbers), cols, (2.2, 2.2))
+    image = None
+    for r, n in enumerate(numbers):
+        for k in range(cols):
+            ax = grid[r, k]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if k >= n:
+                ax.axis("off")
+                continue
+            image = draw_membership(ax, memberships[n][k], k, n, extent, title=f"{k}")
+        mark = " *" if n == estimate else ""
+        grid[r, 0].set_ylabel(f"n = {n}{mark}\n{metric} {values[n]:.3g}", fontsize=9)
+    fig = grid.flat[0].figure
+    fig.colorbar(image, ax=grid, shrink=0.6, label="membership")
+    fig.suptitle(
+        f"Memberships for each number of clusters (beside each row: the {metric} index; "
+        "* = estimate)",
+        fontsize=10,
+    )
+    return grid

@@ -369,78 +369,32 @@ class FuzzyClusterTool(_SignalTool):
         RuntimeError
             If the signal has no fuzzy cluster results.
         """
-        from matplotlib.patches import Patch
-
         from hyperspy_cmeans import _drawing as drawing
-        from hyperspy_cmeans.signals import _fuzzy
+        from hyperspy_cmeans.signals import _plots
 
         threshold = self.assignment_threshold if threshold is None else threshold
         res = lrio.read_cluster_results(self.signal)
         k = res["n_clusters"]
-        colors = drawing.cluster_colors(k)
-        phase_map = self.signal.get_phase_map(threshold)
-        unassigned = phase_map.metadata.Phase_map.unassigned_fraction
-        algorithm = res["parameters"].get("algorithm", "")
+        unassigned = self.signal.get_phase_map(threshold).metadata.Phase_map.unassigned_fraction
         title = (
-            f"{k} clusters ({algorithm}), threshold {threshold:g}: "
+            f"{k} clusters ({res['parameters'].get('algorithm', '')}), threshold {threshold:g}: "
             f"{100 * unassigned:.1f} % of pixels unassigned"
         )
-        nav_shape = self.signal.axes_manager.navigation_shape[::-1]
-        u = res["memberships"].reshape((k,) + nav_shape)
-        if len(nav_shape) == 2:
-            axes, units = _fuzzy.navigation_calibration(self.signal)
-            extent = drawing.image_extent(axes)
-            per_row = min(k + 1, 5)
-            rows = int(np.ceil((k + 1) / per_row))
-            fig = _figure(2.3 * per_row + 0.6, 2.3 * rows + 0.5)
-            panels = fig.subplots(rows, per_row, squeeze=False)
-            for i, ax in enumerate(panels.flat):
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if i < k:
-                    im = ax.imshow(
-                        u[i], vmin=0, vmax=1, cmap="viridis", extent=extent, interpolation="nearest"
-                    )
-                    ax.set_title(f"cluster {i}", color=colors[i], fontweight="bold", fontsize=9)
-                    for spine in ax.spines.values():
-                        spine.set_edgecolor(colors[i])
-                        spine.set_linewidth(3)
-                elif i == k:
-                    ax.imshow(
-                        phase_map.data,
-                        cmap=drawing.phase_colormap(k),
-                        vmin=-0.5,
-                        vmax=k + 0.5,
-                        extent=extent,
-                        interpolation="nearest",
-                    )
-                    ax.set_title("phase map", fontsize=9)
-                else:
-                    ax.remove()
-            fig.colorbar(im, ax=panels[:, :], shrink=0.7, label="membership")
-            if units:
-                (_, dx, nx), (_, dy, ny) = axes
-                title += f"; field {dx * nx:.4g} x {dy * ny:.4g} {units}"
-            handles = [Patch(color=drawing.UNASSIGNED_COLOR, label="unassigned")] + [
-                Patch(color=c, label=f"cluster {i}") for i, c in enumerate(colors)
-            ]
-            fig.legend(handles=handles, loc="outside lower center", ncols=min(k + 1, 6), fontsize=8)
-        elif len(nav_shape) == 1:
+        nav_axes = self.signal.axes_manager.navigation_axes
+        if len(nav_axes) == 2:
+            fig = _figure(2.3 * min(k + 1, 5) + 1.2, 2.3 * int(np.ceil((k + 1) / 5)) + 0.9)
+            _plots.cluster_overview(self.signal, threshold, title=title, fig=fig)
+        elif len(nav_axes) == 1:
             fig = _figure(7.0, 3.0)
-            ax = fig.subplots()
-            x = self.signal.axes_manager.navigation_axes[0].axis
-            for i in range(k):
-                ax.plot(x, u[i], color=colors[i], label=f"cluster {i}")
-            ax.axhline(threshold, color="0.5", ls="--", lw=0.8, label="threshold")
-            ax.set_ylim(0, 1.05)
-            ax.set_ylabel("membership")
-            ax.legend(fontsize=8, loc="upper right")
+            drawing.plot_membership_profiles(
+                nav_axes[0].axis, res["memberships"], threshold, fig.subplots(), nav_axes[0].units
+            )
+            fig.suptitle(title, fontsize=9)
         else:
             fig = _figure(4.0, 1.0)
             fig.text(
                 0.5, 0.5, "No map preview for this navigation shape.", ha="center", va="center"
             )
-        fig.suptitle(title, fontsize=9)
         return fig
 
 

@@ -303,7 +303,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
 
 
     # ------------------------------------------------------------------
-    # Fuzzy clustering (glue in hyperspy_cmeans.signals._fuzzy)
+    # Fuzzy clustering (hyperspy_cmeans.signals._clustering, _scan, _results, _plots)
     # ------------------------------------------------------------------
 
     @with_gui_parameters
@@ -424,14 +424,15 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         if n_clusters is None or display is not None or toolkit is not None:
             from hyperspy_cmeans._gui.tools import FuzzyClusterTool, open_tool
 
-            return open_tool(FuzzyClusterTool, self, locals(), display, toolkit, required="n_clusters")
-        from hyperspy_cmeans.signals import _fuzzy
+            return open_tool(
+                FuzzyClusterTool, self, locals(), display, toolkit, required="n_clusters"
+            )
+        from hyperspy_cmeans.signals._clustering import ClusteringSetup, run_fuzzy_cluster
 
-        setup = _fuzzy.ClusteringSetup(
-            algorithm, m, source, n_components, preprocessing, navigation_mask, signal_mask,
-            n_init, max_iter, tol, random_state, kwargs,
-        )  # fmt: skip
-        estimator = _fuzzy.run_fuzzy_cluster(self, n_clusters, setup, assignment_threshold, show_progressbar)
+        setup = ClusteringSetup.from_arguments(locals())
+        estimator = run_fuzzy_cluster(
+            self, n_clusters, setup, assignment_threshold, show_progressbar
+        )
         return estimator if return_info else self
 
     def estimate_number_of_fuzzy_clusters(
@@ -481,7 +482,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             Keep every run's membership maps (for
             ``ClusterNumberScan.plot_memberships()``, side by side).
         return_info : bool
-            Return the whole :class:`~hyperspy_cmeans.signals._fuzzy.ClusterNumberScan`
+            Return the whole :class:`~hyperspy_cmeans.results.ClusterNumberScan`
             instead of the estimate.
         show_progressbar : bool or None
             Progress bar for passes over lazy data.
@@ -494,13 +495,11 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             The estimated number of clusters, or the scan with
             ``return_info=True``.
         """
-        from hyperspy_cmeans.signals import _fuzzy
+        from hyperspy_cmeans.signals._clustering import ClusteringSetup
+        from hyperspy_cmeans.signals._scan import scan_cluster_numbers
 
-        setup = _fuzzy.ClusteringSetup(
-            algorithm, m, source, n_components, preprocessing, navigation_mask, signal_mask,
-            n_init, max_iter, tol, random_state, kwargs,
-        )  # fmt: skip
-        scan = _fuzzy.scan_cluster_numbers(
+        setup = ClusteringSetup.from_arguments(locals())
+        scan = scan_cluster_numbers(
             self, cluster_range, metric, setup, keep_memberships or return_info, show_progressbar
         )
         return scan if return_info else scan.estimate
@@ -514,13 +513,9 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             ``(n_clusters | ny, nx)`` memberships with this map's navigation
             calibration (a ``Signal1D`` stack for line scans); NaN where masked.
         """
-        from hyperspy_cmeans import _learning_results as lrio
-        from hyperspy_cmeans.signals import _fuzzy
+        from hyperspy_cmeans.signals import _results
 
-        res = lrio.read_cluster_results(self)
-        return _fuzzy.navigation_stack(
-            self, res["memberships"], f"Cluster memberships of {self.metadata.General.title}"
-        )
+        return _results.membership_stack(self)
 
     def get_phase_map(self, threshold=0.5):
         """Label image of the phases, with 0 for mixed or unassigned pixels.
@@ -539,17 +534,9 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             (mixed) pixels among unmasked ones is in
             ``metadata.Phase_map.unassigned_fraction``.
         """
-        from hyperspy_cmeans.signals import _fuzzy
+        from hyperspy_cmeans.signals import _results
 
-        labels, res = _fuzzy.phase_labels(self, threshold)
-        masked = ~np.all(np.isfinite(res["memberships"]), axis=0)
-        n_valid = max(int((~masked).sum()), 1)
-        unassigned = float(((labels < 0) & ~masked).sum()) / n_valid
-        out = _fuzzy.navigation_image(self, labels + 1, f"Phase map of {self.metadata.General.title}")
-        out.metadata.set_item("Phase_map.threshold", float(threshold))
-        out.metadata.set_item("Phase_map.unassigned_fraction", unassigned)
-        out.metadata.set_item("Phase_map.number_of_phases", res["n_clusters"])
-        return out
+        return _results.phase_map(self, threshold)
 
     def cluster_phase_spectra(self, threshold=0.5, weighting="threshold", show_progressbar=None):
         """Mean spectrum of each phase, as a plain EDS SEM signal.
@@ -574,60 +561,51 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             that .msa export and other software read it as EDS. A cluster with
             no pixel above the threshold gives a warning and a NaN spectrum.
         """
-        from hyperspy_cmeans.signals import _fuzzy
+        from hyperspy_cmeans.signals import _results
 
-        return _fuzzy.phase_spectra(self, threshold, weighting, show_progressbar)
+        return _results.phase_spectra(self, threshold, weighting, show_progressbar)
 
-    def plot_cluster_memberships(self, per_row=4):
+    def plot_cluster_memberships(self, per_row=4, fig=None):
         """Plot the membership map of every cluster, framed in its cluster colour.
 
         Parameters
         ----------
         per_row : int
             Maps per row.
+        fig : matplotlib.figure.Figure, optional
+            Figure to draw in (a new one by default).
 
         Returns
         -------
-        matplotlib.figure.Figure
-            The figure (2-D maps only).
+        numpy.ndarray of matplotlib.axes.Axes
+            The axes of the maps (2-D maps only).
         """
-        from hyperspy_cmeans import _drawing as drawing
-        from hyperspy_cmeans.signals import _fuzzy
+        from hyperspy_cmeans.signals import _plots
 
-        stack = self.get_cluster_memberships()
-        axes, units = _fuzzy.navigation_calibration(self)
-        return drawing.plot_membership_maps(
-            stack.data, axes, units, per_row, title=stack.metadata.General.title
-        )
+        return _plots.cluster_memberships(self, per_row, fig)
 
-    def plot_phase_map(self, threshold=0.5):
+    def plot_phase_map(self, threshold=0.5, ax=None):
         """Plot the phase map: cluster colours, unassigned pixels grey.
 
         Parameters
         ----------
         threshold : float
             Membership a pixel needs in its best cluster to be assigned.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (a new figure by default).
 
         Returns
         -------
-        matplotlib.figure.Figure
-            The figure (2-D maps only).
+        matplotlib.axes.Axes
+            The axes drawn in (2-D maps only).
         """
-        from hyperspy_cmeans import _drawing as drawing
-        from hyperspy_cmeans.signals import _fuzzy
+        from hyperspy_cmeans.signals import _plots
 
-        pm = self.get_phase_map(threshold)
-        axes, units = _fuzzy.navigation_calibration(self)
-        return drawing.plot_phase_map(
-            pm.data,
-            pm.metadata.Phase_map.number_of_phases,
-            axes,
-            units,
-            title=pm.metadata.General.title,
-            unassigned_fraction=pm.metadata.Phase_map.unassigned_fraction,
-        )
+        return _plots.phase_map(self, threshold, ax)
 
-    def plot_phase_spectra(self, threshold=0.5, weighting="threshold", xray_lines=True, log=False):
+    def plot_phase_spectra(
+        self, threshold=0.5, weighting="threshold", xray_lines=True, log=False, ax=None
+    ):
         """Plot the phase spectra in cascade, coloured as the phase map.
 
         Parameters
@@ -638,23 +616,19 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             Mark the X-ray lines of ``metadata.Sample``.
         log : bool
             Logarithmic intensity axis instead of a cascade.
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (a new figure by default).
 
         Returns
         -------
-        matplotlib.figure.Figure
-            The figure.
+        matplotlib.axes.Axes
+            The axes drawn in; ``ax.lines[k]`` is cluster ``k``'s spectrum.
         """
-        from hyperspy_cmeans import _drawing as drawing
-        from hyperspy_cmeans.signals import _fuzzy
+        from hyperspy_cmeans.signals import _plots
 
-        spectra = self.cluster_phase_spectra(threshold, weighting)
-        energy = self.axes_manager.signal_axes[0].axis
-        lines = _fuzzy.line_energies(self) if xray_lines else None
-        return drawing.plot_phase_spectra(
-            energy, spectra.data, lines, log=log, title=spectra.metadata.General.title
-        )
+        return _plots.phase_spectra(self, threshold, weighting, xray_lines, log, ax)
 
-    def plot_data_space(self, color_by="label", max_points=50000):
+    def plot_data_space(self, color_by="label", max_points=50000, fig=None):
         """Pairwise scatter plots of the data-space scores of the clustering.
 
         Parameters
@@ -664,28 +638,17 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             membership-weighted blend of the cluster colours.
         max_points : int
             Random subsample size for large maps.
+        fig : matplotlib.figure.Figure, optional
+            Figure to draw in (a new one by default).
 
         Returns
         -------
-        matplotlib.figure.Figure
-            The figure.
+        numpy.ndarray of matplotlib.axes.Axes
+            One panel per pair of scores.
         """
-        from hyperspy_cmeans import _drawing as drawing
-        from hyperspy_cmeans import _learning_results as lrio
-        from hyperspy_cmeans import _phases as phases
+        from hyperspy_cmeans.signals import _plots
 
-        if color_by not in ("label", "membership"):
-            raise ValueError(f"color_by={color_by!r}; use 'label' or 'membership'.")
-        res = lrio.read_cluster_results(self)
-        u = res["memberships"].T
-        labels = phases.hard_labels(u, res["parameters"].get("assignment_threshold", 0.5))
-        return drawing.plot_data_space(
-            res["scores"],
-            labels=labels if color_by == "label" else None,
-            memberships=u if color_by == "membership" else None,
-            max_points=max_points,
-            title=f"Data space ({res['parameters'].get('source', '')})",
-        )
+        return _plots.data_space(self, color_by, max_points, fig)
 
     def export_data_space(self, path):
         """Write the data-space scores, memberships and labels to a CSV file.
@@ -704,9 +667,9 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         pathlib.Path
             The written file.
         """
-        from hyperspy_cmeans.signals import _fuzzy
+        from hyperspy_cmeans.signals import _results
 
-        return _fuzzy.export_data_space(self, path)
+        return _results.export_data_space(self, path)
 
 
 class LazyEDSSEMCmeansSpectrum(EDSSEMCmeansSpectrum, LazyEDSSEMSpectrum):

@@ -1,0 +1,412 @@
+"""The clustering run of ``fuzzy_cluster``: validate, build the data space, fit, store.
+
+:class:`ClusteringSetup` holds the arguments shared by ``fuzzy_cluster`` and
+the cluster-number scan and validates each of them once; :func:`data_space`
+turns the signal into data-space features; :func:`run_fuzzy_cluster` fits and
+writes every ``learning_results`` field at once, so a failure leaves the
+signal as it was.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import dask.array as da
+import hyperspy.api as hs
+import numpy as np
+
+from hyperspy_cmeans import _checks
+from hyperspy_cmeans import _clustering as clustering
+from hyperspy_cmeans import _learning_results as lrio
+from hyperspy_cmeans import _phases as phases
+from hyperspy_cmeans._features import PREPROCESSING, pca_scores
+from hyperspy_cmeans.signals import _adapters as adapters
+
+#: Names of the data-space sources computed from a signal's own results.
+SOURCES = ("pca", "decomposition", "bss")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusteringSetup:
+    """The arguments shared by ``fuzzy_cluster`` and the cluster-number scan.
+
+    Attributes mirror the parameters of
+    :meth:`~hyperspy_cmeans.EDSSEMCmeansSpectrum.fuzzy_cluster` (whose
+    signature holds the defaults); ``estimator_kwargs`` are the extra keyword
+    arguments of a named algorithm.
+    """
+
+    algorithm: object
+    m: float
+    source: object
+    n_components: object
+    preprocessing: object
+    navigation_mask: object
+    signal_mask: object
+    n_init: int
+    max_iter: int
+    tol: float
+    random_state: object
+    estimator_kwargs: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_arguments(cls, arguments):
+        """Build a setup from a signal method's ``locals()``.
+
+        Parameters
+        ----------
+        arguments : dict
+            The method's parameters by name; ``kwargs`` holds the extra
+            estimator parameters.
+
+        Returns
+        -------
+        ClusteringSetup
+            The setup (not yet validated: see :meth:`check`).
+        """
+        names = [f.name for f in dataclasses.fields(cls) if f.name != "estimator_kwargs"]
+        return cls(
+            **{name: arguments[name] for name in names},
+            estimator_kwargs=dict(arguments.get("kwargs") or {}),
+        )
+
+    def check(self, signal, n_clusters):
+        """Validate every argument once; return the flat navigation mask.
+
+        Parameters
+        ----------
+        signal : EDSSEMCmeansSpectrum
+            The map to cluster.
+        n_clusters : int
+            The (largest) number of clusters to fit.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_pixels,)`` bool, True for excluded pixels.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For the first invalid argument, with what to give instead.
+        """
+        adapters.check_has_navigation(signal)
+        _checks.check_n_clusters(n_clusters)
+        if isinstance(self.algorithm, str):
+            _checks.check_fuzzifier(self.m)
+            clustering.canonical_algorithm(self.algorithm)
+        elif not hasattr(self.algorithm, "fit"):
+            raise ValueError(
+                f"algorithm must be one of {clustering.ALGORITHMS} or an estimator object "
+                f"with `fit`, got {self.algorithm!r}."
+            )
+        elif self.estimator_kwargs:
+            raise TypeError(
+                f"extra keyword arguments {sorted(self.estimator_kwargs)} only apply to "
+                "named algorithms."
+            )
+        self._check_source()
+        nav_mask = adapters.navigation_mask_of(signal, self.navigation_mask)
+        _checks.check_n_clusters(n_clusters, int((~nav_mask).sum()))
+        return nav_mask
+
+    def _check_source(self):
+        source = self.source
+        if isinstance(source, str):
+            if source not in SOURCES:
+                raise ValueError(
+                    f"source={source!r} is not supported; use one of {SOURCES} or a HyperSpy "
+                    "signal (or list of signals) with one value per pixel of this map."
+                )
+            if source == "pca":
+                _checks.check_n_components(self.n_components)
+                _checks.check_preprocessing(self.preprocessing, PREPROCESSING)
+            else:
+                _checks.check_n_components(self.n_components, allow_none=True)
+            return
+        is_list = isinstance(source, (list, tuple)) and all(
+            isinstance(s, hs.signals.BaseSignal) for s in source
+        )
+        if not (is_list and source) and not isinstance(source, hs.signals.BaseSignal):
+            raise TypeError(
+                f"source must be one of {SOURCES}, a HyperSpy signal or a list of signals, "
+                f"got {type(source).__name__}."
+            )
+        _checks.check_n_components(self.n_components, allow_none=True)
+        if self.preprocessing is not None:
+            _checks.check_preprocessing(self.preprocessing, PREPROCESSING)
+
+    def estimator(self, n_clusters, fresh=False):
+        """``(estimator, name)`` for ``n_clusters``; ``name`` is None for objects.
+
+        Parameters
+        ----------
+        n_clusters : int
+            Number of clusters.
+        fresh : bool
+            For an estimator object: fit an unfitted clone with its number of
+            clusters set (the scan), instead of the object itself.
+
+        Returns
+        -------
+        tuple
+            ``(estimator, canonical algorithm name or None)``.
+        """
+        if isinstance(self.algorithm, str):
+            return clustering.make_estimator(
+                self.algorithm,
+                n_clusters,
+                m=self.m,
+                n_init=self.n_init,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                random_state=self.random_state,
+                **self.estimator_kwargs,
+            )
+        if fresh:
+            return clustering.estimator_with_n_clusters(self.algorithm, n_clusters), None
+        declared = clustering.estimator_n_clusters(self.algorithm)
+        if declared is not None and declared != n_clusters:
+            raise ValueError(
+                f"the estimator is set up for {declared} clusters but n_clusters={n_clusters}."
+            )
+        return self.algorithm, None
+
+    def features(self, signal, nav_mask):
+        """Data-space features of the unmasked pixels and their description.
+
+        Parameters
+        ----------
+        signal : EDSSEMCmeansSpectrum
+            The map.
+        nav_mask : numpy.ndarray
+            Flat navigation mask from :meth:`check`.
+
+        Returns
+        -------
+        tuple
+            ``(features, info)``, see :func:`data_space`.
+        """
+        return data_space(signal, self, nav_mask)
+
+
+def _check_finite(features, what):
+    if not np.all(np.isfinite(features)):
+        raise ValueError(
+            f"The {what} contain NaN or inf values; exclude those pixels with `navigation_mask`."
+        )
+
+
+def data_space(signal, setup, nav_mask):
+    """Features of the unmasked pixels and a plain-typed description of them.
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        The map.
+    setup : ClusteringSetup
+        Validated arguments (``source``, ``n_components``, ``preprocessing``,
+        ``signal_mask``).
+    nav_mask : numpy.ndarray
+        ``(n_pixels,)`` bool, True for excluded pixels.
+
+    Returns
+    -------
+    features : numpy.ndarray
+        ``(n_used_pixels, n_features)``.
+    info : dict
+        Saveable description (source, preprocessing, n_components,
+        explained_variance_ratio, components ...).
+    """
+    keep = ~nav_mask
+    source = setup.source
+    if isinstance(source, str) and source == "pca":
+        return _pca_space(signal, setup, keep)
+    if isinstance(source, str):  # "decomposition" / "bss"
+        loadings = lrio.read_decomposition_scores(signal, source, setup.n_components)
+        features = np.asarray(loadings)[keep]
+        _check_finite(features, f"{source} loadings")
+        return features, {"source": source, "preprocessing": None, "n_components": features.shape[1]}
+    return _signal_source_space(signal, setup, keep)
+
+
+def _pca_space(signal, setup, keep):
+    spectra = adapters.spectra_array(signal)
+    sig_mask = adapters.signal_mask_of(setup.signal_mask, spectra.shape[-1])
+    if sig_mask.all():
+        raise ValueError("signal_mask excludes every channel; keep at least n_components channels.")
+    if isinstance(spectra, da.Array):
+        if sig_mask.any():
+            spectra = spectra[..., np.flatnonzero(~sig_mask)]
+        nav_keep = keep.reshape(signal.axes_manager.navigation_shape[::-1])
+        space = pca_scores(spectra, setup.n_components, setup.preprocessing, keep=nav_keep)
+    elif keep.all() and not sig_mask.any():
+        space = pca_scores(spectra, setup.n_components, setup.preprocessing)  # no copy of the map
+    else:
+        space = pca_scores(spectra[keep][:, ~sig_mask], setup.n_components, setup.preprocessing)
+    info = {
+        "source": "pca",
+        "preprocessing": setup.preprocessing,
+        "n_components": int(setup.n_components),
+        "explained_variance_ratio": space.explained_variance_ratio,
+        "components": space.components,
+        "mean": space.mean,
+        "scale": space.scale,
+        "signal_mask": sig_mask if sig_mask.any() else None,
+    }
+    return space.scores, info
+
+
+def _signal_source_columns(signal, source):
+    """``(n_pixels, n_features)`` values of a signal source, and its description."""
+    am = signal.axes_manager
+    n = am.navigation_size
+    if isinstance(source, hs.signals.BaseSignal):
+        if source.axes_manager.navigation_shape != am.navigation_shape:
+            raise ValueError(
+                f"source signal has navigation shape {source.axes_manager.navigation_shape}; "
+                f"it must equal this signal's {am.navigation_shape}."
+            )
+        values = np.asarray(source.data, dtype=float)
+        return values.reshape(n, max(source.axes_manager.signal_size, 1)), (
+            "signal:" + str(source.metadata.General.title)
+        )
+    columns = []  # e.g. the element maps of get_lines_intensity(): one feature per map
+    for s in source:
+        if np.asarray(s.data).size != n:
+            raise ValueError(
+                f"source map {s.metadata.General.title!r} has shape {s.data.shape}; every map "
+                f"needs one value per pixel ({am.navigation_shape[::-1]} in NumPy order)."
+            )
+        columns.append(np.asarray(s.data, dtype=float).reshape(n))
+    title = "maps:" + ",".join(str(s.metadata.General.title) for s in source)
+    return np.stack(columns, axis=1), title
+
+
+def _signal_source_space(signal, setup, keep):
+    """Features from a signal or maps: preprocessed, and projected if asked.
+
+    With ``n_components=None`` every preprocessed variable is kept (all
+    principal components: a rotation, which leaves Euclidean and
+    Gustafson–Kessel distances unchanged); ``preprocessing=None`` keeps the
+    raw values.
+    """
+    values, title = _signal_source_columns(signal, setup.source)
+    if setup.signal_mask is not None:
+        values = values[:, ~adapters.signal_mask_of(setup.signal_mask, values.shape[1])]
+    values = values[keep]
+    _check_finite(values, "source values")
+    info = {"source": title, "preprocessing": setup.preprocessing, "n_components": None}
+    if setup.preprocessing is None and setup.n_components is None:
+        return values, info
+    n_components = setup.n_components or values.shape[1]
+    space = pca_scores(values, n_components, setup.preprocessing or "center")
+    info.update(
+        preprocessing=setup.preprocessing or "center",
+        n_components=int(n_components),
+        explained_variance_ratio=space.explained_variance_ratio,
+        components=space.components,
+    )
+    return space.scores, info
+
+
+def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_progressbar):
+    """Cluster ``signal`` and store the results; returns the fitted estimator.
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        The map.
+    n_clusters : int
+        Number of clusters.
+    setup : ClusteringSetup
+        The other arguments.
+    assignment_threshold : float
+        Membership threshold of the hard labels.
+    show_progressbar : bool or None
+        Progress bar for passes over lazy data.
+
+    Returns
+    -------
+    object
+        The fitted estimator. Nothing on ``signal`` changes unless every
+        step succeeds.
+    """
+    nav_mask = setup.check(signal, n_clusters)
+    assignment_threshold = _checks.check_threshold(assignment_threshold, "assignment_threshold")
+    estimator, name = setup.estimator(n_clusters)
+    with adapters.progress(signal, show_progressbar):
+        features, info = setup.features(signal, nav_mask)
+        fit = clustering.fit_clusters(estimator, features, n_clusters)
+        fields = result_fields(signal, fit, features, nav_mask, assignment_threshold)
+    random_state = setup.random_state
+    params = {
+        "algorithm": name or type(estimator).__name__,
+        "n_clusters": int(n_clusters),
+        "m": float(fit.m),
+        "assignment_threshold": assignment_threshold,
+        "random_state": random_state
+        if isinstance(random_state, (int, type(None)))
+        else repr(random_state),
+        "n_init": setup.n_init,
+        "max_iter": setup.max_iter,
+        "tol": setup.tol,
+        "n_iter": int(np.max(getattr(estimator, "n_iter_", -1))),
+        "objective": float(getattr(estimator, "objective_", np.nan)),
+        "navigation_mask": nav_mask if nav_mask.any() else None,
+        **info,
+    }
+    fields["cluster_algorithm"] = clustering.describe_estimator(estimator, name)
+    fields["fuzzy_cluster_parameters"] = {k: v for k, v in params.items() if v is not None}
+    lrio.write_cluster_results(signal, fields)
+    return estimator
+
+
+def result_fields(signal, fit, features, nav_mask, threshold):
+    """All ``learning_results`` fields of one clustering (arrays over every pixel).
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        The map (its spectra give the cluster spectra).
+    fit : hyperspy_cmeans._clustering.ClusterFit
+        The ordered clustering of the unmasked pixels.
+    features : numpy.ndarray
+        Data-space features of the unmasked pixels.
+    nav_mask : numpy.ndarray
+        Flat navigation mask (True = excluded).
+    threshold : float
+        Assignment threshold of the hard labels.
+
+    Returns
+    -------
+    dict
+        Fields keyed as in :data:`hyperspy_cmeans._learning_results.CLUSTER_FIELDS`.
+    """
+    keep = ~nav_mask
+
+    def full(values):
+        out = np.full((nav_mask.size, values.shape[1]), np.nan)
+        out[keep] = values
+        return out
+
+    memberships = full(fit.memberships)
+    distances = full(fit.distances)
+    c = memberships.shape[1]
+    labels = phases.hard_labels(memberships, threshold)
+    spectra = adapters.spectra_array(signal)
+    weights = memberships**fit.m
+    hard_sums, weighted_sums = phases.cluster_sums(spectra, labels, weights)
+    wsum = np.nansum(weights, axis=0)
+    centers = weighted_sums / np.where(wsum > 0, wsum, np.nan)[:, None]
+    nearest = phases.nearest_pixel_per_cluster(distances)
+    return {
+        "cluster_membership": memberships.T.copy(),
+        "cluster_labels": phases.one_hot(labels, c),
+        "cluster_sum_signals": hard_sums,
+        "cluster_centroid_signals": adapters.pixel_spectra(spectra, nearest),
+        "cluster_centers": centers,
+        "cluster_distances": distances.T.copy(),
+        "cluster_centroids": fit.centroids,
+        "number_of_clusters": int(c),
+        "fuzzy_cluster_scores": full(features),
+    }

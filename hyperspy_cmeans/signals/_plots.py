@@ -1,0 +1,173 @@
+"""The plot methods of the signal class: read the results, draw with :mod:`hyperspy_cmeans._drawing`."""
+
+from hyperspy_cmeans import _drawing as drawing
+from hyperspy_cmeans import _learning_results as lrio
+from hyperspy_cmeans import _phases as phases
+from hyperspy_cmeans.signals import _adapters as adapters
+from hyperspy_cmeans.signals import _results as results
+
+
+def _map_geometry(signal, what):
+    """``(extent, units)`` of a 2-D map; a clear error for other navigation shapes."""
+    calibration, units = adapters.navigation_calibration(signal)
+    if calibration is None:
+        raise ValueError(
+            f"{what} needs a map with two navigation axes; this signal has "
+            f"{signal.axes_manager.navigation_dimension}. Use get_cluster_memberships() / "
+            "get_phase_map() and plot the signal (or a slice of it) with HyperSpy."
+        )
+    return drawing.image_extent(calibration), units
+
+
+def cluster_memberships(signal, per_row, fig=None):
+    """Draw the membership maps of a clustered 2-D map (see ``plot_cluster_memberships``).
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        A clustered map.
+    per_row : int
+        Maps per row.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw in.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        The axes of the maps.
+    """
+    from hyperspy_cmeans import _checks
+
+    per_row = _checks.check_positive_integer(per_row, "per_row")
+    extent, units = _map_geometry(signal, "plot_cluster_memberships")
+    stack = results.membership_stack(signal)
+    return drawing.plot_membership_maps(
+        stack.data, extent, units, per_row, title=stack.metadata.General.title, fig=fig
+    )
+
+
+def phase_map(signal, threshold, ax=None):
+    """Draw the phase map of a clustered 2-D map (see ``plot_phase_map``).
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        A clustered map.
+    threshold : float
+        Assignment threshold.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn in.
+    """
+    extent, units = _map_geometry(signal, "plot_phase_map")
+    pm = results.phase_map(signal, threshold)
+    return drawing.plot_phase_map(
+        pm.data,
+        pm.metadata.Phase_map.number_of_phases,
+        extent,
+        units,
+        title=pm.metadata.General.title,
+        unassigned_fraction=pm.metadata.Phase_map.unassigned_fraction,
+        ax=ax,
+    )
+
+
+def phase_spectra(signal, threshold, weighting, xray_lines, log, ax=None):
+    """Draw the phase spectra (see ``plot_phase_spectra``).
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        A clustered map.
+    threshold, weighting
+        As in ``cluster_phase_spectra``.
+    xray_lines : bool
+        Mark the X-ray lines of ``metadata.Sample``.
+    log : bool
+        Logarithmic intensity axis.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn in.
+    """
+    spectra = results.phase_spectra(signal, threshold, weighting)
+    energy = signal.axes_manager.signal_axes[0].axis
+    lines = adapters.line_energies(signal) if xray_lines else None
+    return drawing.plot_phase_spectra(
+        energy, spectra.data, lines, log=log, title=spectra.metadata.General.title, ax=ax
+    )
+
+
+def data_space(signal, color_by, max_points, fig=None):
+    """Draw the data-space scatter plots (see ``plot_data_space``).
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        A clustered map.
+    color_by : {"label", "membership"}
+        Colouring.
+    max_points : int
+        Subsample size.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw in.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        One panel per pair of scores.
+    """
+    if color_by not in ("label", "membership"):
+        raise ValueError(f"color_by={color_by!r}; use 'label' or 'membership'.")
+    res = lrio.read_cluster_results(signal)
+    u = res["memberships"].T
+    labels = phases.hard_labels(u, res["parameters"].get("assignment_threshold", 0.5))
+    return drawing.plot_data_space(
+        res["scores"],
+        labels=labels if color_by == "label" else None,
+        memberships=u if color_by == "membership" else None,
+        max_points=max_points,
+        title=f"Data space ({res['parameters'].get('source', '')})",
+        fig=fig,
+    )
+
+
+def cluster_overview(signal, threshold, title=None, with_spectra=False, fig=None):
+    """Membership maps, phase map (and phase spectra) in one figure.
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        A clustered 2-D map.
+    threshold : float
+        Assignment threshold of the phase map.
+    title : str, optional
+        Figure title.
+    with_spectra : bool
+        Add the phase spectra below the maps.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw in.
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        The axes drawn.
+    """
+    extent, _ = _map_geometry(signal, "the cluster overview")
+    stack = results.membership_stack(signal)
+    pm = results.phase_map(signal, threshold)
+    spectra = energy = lines = None
+    if with_spectra:
+        spectra = results.phase_spectra(signal, threshold, "threshold").data
+        energy = signal.axes_manager.signal_axes[0].axis
+        lines = adapters.line_energies(signal)
+    return drawing.plot_cluster_overview(
+        stack.data, pm.data, extent, title, energy, spectra, lines, fig=fig
+    )

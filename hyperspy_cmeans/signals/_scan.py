@@ -1,0 +1,82 @@
+"""The cluster-number scan of ``estimate_number_of_fuzzy_clusters``."""
+
+import logging
+
+import numpy as np
+
+from hyperspy_cmeans import _checks
+from hyperspy_cmeans import _clustering as clustering
+from hyperspy_cmeans import _drawing as drawing
+from hyperspy_cmeans import _learning_results as lrio
+from hyperspy_cmeans.results import ClusterNumberScan
+from hyperspy_cmeans.signals import _adapters as adapters
+
+_logger = logging.getLogger(__name__)
+
+
+def _index_value(metric, index_function, features, fit, setup):
+    """The validity index of one clustering."""
+    u = fit.memberships
+    if metric in ("partition_coefficient", "partition_entropy"):
+        return index_function(u)
+    if metric == "fuzzy_silhouette":
+        return index_function(
+            features, u, random_state=setup.random_state, sample_size=min(len(u), 4000)
+        )
+    # Compactness in the algorithm's own norm (GK distances), separation of the
+    # centres in the Euclidean norm of the data space: on the synthetic 4-phase
+    # maps this picks 4 with GK, whereas separation in the GK cluster norms
+    # (norm_matrices=) picks 2.
+    return index_function(features, u, fit.centroids, m=fit.m, distances=fit.distances)
+
+
+def scan_cluster_numbers(signal, cluster_range, metric, setup, keep_memberships, show_progressbar):
+    """Fit every number of clusters on one data space and score each with ``metric``.
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        The map.
+    cluster_range : iterable of int
+        Numbers of clusters to try.
+    metric : str
+        A name of :data:`hyperspy_cmeans.cmeans.VALIDITY_INDICES`.
+    setup : hyperspy_cmeans.signals._clustering.ClusteringSetup
+        The clustering arguments.
+    keep_memberships : bool
+        Keep the membership maps of every run.
+    show_progressbar : bool or None
+        Progress bar for passes over lazy data.
+
+    Returns
+    -------
+    ClusterNumberScan
+        The scan, also stored so that ``plot_cluster_metric()`` shows it.
+    """
+    from hyperspy_cmeans.cmeans import VALIDITY_INDICES, best_n_clusters
+
+    if metric not in VALIDITY_INDICES:
+        raise ValueError(f"metric={metric!r} is not known; use one of {sorted(VALIDITY_INDICES)}.")
+    numbers = _checks.check_cluster_range(cluster_range)
+    nav_mask = setup.check(signal, numbers[-1])
+    index_function, _ = VALIDITY_INDICES[metric]
+    with adapters.progress(signal, show_progressbar):
+        features, _ = setup.features(signal, nav_mask)
+    values = []
+    kept = {} if keep_memberships else None
+    nav_shape = signal.axes_manager.navigation_shape[::-1]
+    for n in numbers:
+        estimator, _ = setup.estimator(n, fresh=True)
+        fit = clustering.fit_clusters(estimator, features, n)
+        value = float(_index_value(metric, index_function, features, fit, setup))
+        values.append(value)
+        _logger.info("%d clusters: %s = %.5g", n, metric, value)
+        if kept is not None:
+            full = np.full((nav_mask.size, n), np.nan)
+            full[~nav_mask] = fit.memberships
+            kept[n] = full.T.reshape((n,) + nav_shape)
+    estimate = best_n_clusters(dict(zip(numbers, values, strict=True)), metric)
+    lrio.write_cluster_metric(signal, numbers, values, metric, estimate)
+    axes, _ = adapters.navigation_calibration(signal)
+    extent = drawing.image_extent(axes) if axes else None
+    return ClusterNumberScan(estimate, metric, numbers, values, kept, extent)
