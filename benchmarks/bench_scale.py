@@ -106,7 +106,11 @@ def step_read(path):
     t0 = time.perf_counter()
     s = hs.load(path, lazy=True)
     total = int(s.data.sum(dtype="uint64").compute())
-    return {"read_s": time.perf_counter() - t0, "total_counts": total, "chunks": str(s.data.chunksize)}
+    return {
+        "read_s": time.perf_counter() - t0,
+        "total_counts": total,
+        "chunks": str(s.data.chunksize),
+    }
 
 
 def _accuracy(s):
@@ -151,7 +155,10 @@ def step_lazy(path):
         **_accuracy(s),
         "unassigned_fraction": pm.metadata.Phase_map.unassigned_fraction,
         "gk_iterations": int(s.learning_results.fuzzy_cluster_parameters["n_iter"]),
-        "explained_variance_ratio": [float(x) for x in s.learning_results.fuzzy_cluster_parameters["explained_variance_ratio"]],
+        "explained_variance_ratio": [
+            float(x)
+            for x in s.learning_results.fuzzy_cluster_parameters["explained_variance_ratio"]
+        ],
     }
 
 
@@ -160,14 +167,24 @@ def step_distributed(path):
     from distributed import Client, LocalCluster
 
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="8GiB") as cluster,
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit="8GiB",
+        ) as cluster,
         Client(cluster),
     ):
         t0 = time.perf_counter()
         s = hs.load(path, lazy=True)
         timings, pm, spectra = _workflow(s)
         timings["end_to_end_s"] = time.perf_counter() - t0
-        return {**timings, **_accuracy(s), "unassigned_fraction": pm.metadata.Phase_map.unassigned_fraction}
+        return {
+            **timings,
+            **_accuracy(s),
+            "unassigned_fraction": pm.metadata.Phase_map.unassigned_fraction,
+        }
 
 
 def step_small_generate(path, shape, channels):
@@ -245,7 +262,20 @@ def machine():
         pass
     import psutil
 
-    versions = {p: md.version(p) for p in ("hyperspy", "exspy", "rosettasciio", "numpy", "scipy", "scikit-learn", "dask", "distributed", "zarr")}
+    versions = {
+        p: md.version(p)
+        for p in (
+            "hyperspy",
+            "exspy",
+            "rosettasciio",
+            "numpy",
+            "scipy",
+            "scikit-learn",
+            "dask",
+            "distributed",
+            "zarr",
+        )
+    }
     try:
         versions["hyperspy_cmeans"] = md.version("hyperspy_cmeans")
     except md.PackageNotFoundError:
@@ -322,7 +352,9 @@ def write_results(results, info, command, shape, channels):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", default=str(HERE / "data"))
     parser.add_argument("--shape", type=int, nargs=2, default=(1024, 1024))
     parser.add_argument("--channels", type=int, default=2048)
@@ -349,7 +381,11 @@ def main():
     small = str(out / "map_512x512x1024.zspy")
     info = machine()
     print(json.dumps(info), flush=True)
-    results = [run_step("generate", big, list(args.shape), args.channels, 64), run_step("read", big), run_step("lazy", big)]
+    results = [
+        run_step("generate", big, list(args.shape), args.channels, 64),
+        run_step("read", big),
+        run_step("lazy", big),
+    ]
     if "distributed" not in args.skip:
         results.append(run_step("distributed", big))
     if "small" not in args.skip:

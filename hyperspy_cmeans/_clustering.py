@@ -274,11 +274,7 @@ def _distances_of(estimator, features, centroids, shape):
             d = None
         if d is not None and d.shape == shape:
             return d
-    d2 = (
-        (features**2).sum(1)[:, None]
-        - 2 * features @ centroids.T
-        + (centroids**2).sum(1)[None, :]
-    )
+    d2 = (features**2).sum(1)[:, None] - 2 * features @ centroids.T + (centroids**2).sum(1)[None, :]
     return np.sqrt(np.maximum(d2, 0.0))
 
 

@@ -15,7 +15,9 @@ STUDY_ELEMENTS = ["O", "Mg", "Al", "Si", "Ca", "Ti", "Fe"]
 CONTAMINANTS = {"Pt": 0.03, "Ga": 0.02}
 
 
-def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random_state=0, verbose=True):
+def run_demo(
+    out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random_state=0, verbose=True
+):
     """Run the study's workflow on a synthetic map and write its results.
 
     Steps: generate a map with known truth (four phases, FIB contaminants,
@@ -68,9 +70,15 @@ def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random
         if verbose:
             print(f"[{time.perf_counter() - start:5.1f} s] {message}", flush=True)
 
-    step("generate", f"generating a {shape[0]} x {shape[1]} x 1024 synthetic EDS map (4 phases + Pt, Ga)")
+    step(
+        "generate",
+        f"generating a {shape[0]} x {shape[1]} x 1024 synthetic EDS map (4 phases + Pt, Ga)",
+    )
     s = synthetic_eds_map(
-        shape=shape, counts_per_pixel=counts_per_pixel, contaminants=CONTAMINANTS, random_state=random_state
+        shape=shape,
+        counts_per_pixel=counts_per_pixel,
+        contaminants=CONTAMINANTS,
+        random_state=random_state,
     )
     energy_axis = s.axes_manager.signal_axes[0]
     true_scale, true_offset = energy_axis.scale, energy_axis.offset
@@ -81,7 +89,10 @@ def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random
     for ax in s.axes_manager.navigation_axes:
         ax.scale, ax.offset, ax.units = 1.0, 0.0, "px"
 
-    step("calibrate", f"calibrating the energy axis from peaks ({', '.join(STUDY_ELEMENTS)}; excluding Pt, Ga)")
+    step(
+        "calibrate",
+        f"calibrating the energy axis from peaks ({', '.join(STUDY_ELEMENTS)}; excluding Pt, Ga)",
+    )
     calibration = s.calibrate_energy_from_peaks(
         elements=STUDY_ELEMENTS, exclude=list(CONTAMINANTS), return_info=True
     )
@@ -97,12 +108,19 @@ def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random
             f"{len(calibration.matches)} lines matched"
         )
 
-    step("tilt", f"correcting the pixel size for the 52 deg stage tilt (field width {field_width / 1000:.3f} um)")
+    step(
+        "tilt",
+        f"correcting the pixel size for the 52 deg stage tilt (field width {field_width / 1000:.3f} um)",
+    )
     s.tilt_correct_scale(stage_tilt=52, field_width=field_width)
 
     step("scan", "choosing the number of clusters (Xie-Beni index, Gustafson-Kessel, 2 to 6)")
     scan = s.estimate_number_of_fuzzy_clusters(
-        range(2, 7), metric="xie_beni", algorithm="gustafson_kessel", n_init=2, random_state=random_state,
+        range(2, 7),
+        metric="xie_beni",
+        algorithm="gustafson_kessel",
+        n_init=2,
+        random_state=random_state,
         return_info=True,
     )
     if verbose:
@@ -113,7 +131,9 @@ def run_demo(out, n_clusters=4, shape=(156, 152), counts_per_pixel=200.0, random
     plt.close("all")
 
     step("cluster", f"fuzzy clustering with Gustafson-Kessel, {n_clusters} clusters")
-    estimator = s.fuzzy_cluster(n_clusters, "gustafson_kessel", random_state=random_state, return_info=True)
+    estimator = s.fuzzy_cluster(
+        n_clusters, "gustafson_kessel", random_state=random_state, return_info=True
+    )
 
     step("write", f"writing maps, spectra and plots to {out}")
     figures = {

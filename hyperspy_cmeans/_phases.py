@@ -61,7 +61,9 @@ def hard_labels(memberships, threshold=0.5):
         u = memberships[valid]
         best = np.argmax(u, axis=1)
         top = u[np.arange(len(u)), best]
-        lab = np.where(top > threshold if threshold > 0 else np.ones(len(u), bool), best, UNASSIGNED)
+        lab = np.where(
+            top > threshold if threshold > 0 else np.ones(len(u), bool), best, UNASSIGNED
+        )
         labels[valid] = lab
     return labels
 

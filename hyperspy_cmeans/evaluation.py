@@ -8,6 +8,10 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
+from hyperspy_cmeans._phases import hard_labels
+
+__all__ = ["dominant_phase_ari", "hard_labels", "match_clusters", "membership_rmse"]
+
 
 def match_clusters(memberships, fractions):
     """Match clusters to true phases by maximum total overlap.

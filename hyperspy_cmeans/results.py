@@ -45,7 +45,9 @@ class ClusterNumberScan:
         self._extent = extent
 
     def __repr__(self):
-        pairs = ", ".join(f"{n}: {v:.4g}" for n, v in zip(self.n_clusters, self.values, strict=True))
+        pairs = ", ".join(
+            f"{n}: {v:.4g}" for n, v in zip(self.n_clusters, self.values, strict=True)
+        )
         return f"<ClusterNumberScan {self.metric} {{{pairs}}} -> {self.estimate}>"
 
     def plot_memberships(self, fig=None):

@@ -60,7 +60,9 @@ def test_lines_intensity(pair):
     iw = base.estimate_integration_windows()
     ref = base.get_lines_intensity(background_windows=bw, integration_windows=iw)
     got = ours.get_lines_intensity(background_windows=bw, integration_windows=iw)
-    assert [r.metadata.Sample.xray_lines for r in ref] == [g.metadata.Sample.xray_lines for g in got]
+    assert [r.metadata.Sample.xray_lines for r in ref] == [
+        g.metadata.Sample.xray_lines for g in got
+    ]
     for r, g in zip(ref, got, strict=True):
         np.testing.assert_allclose(np.asarray(g.data), np.asarray(r.data))
     # the default windows (which need the SEM energy resolution) work too
@@ -76,7 +78,9 @@ def test_create_model_fit_matches():
     for s in (ref, ours):
         m = s.create_model(auto_background=True)
         m.fit()
-        results.append((float(m.red_chisq.data.squeeze()), {c.name: c.A.value for c in m.xray_lines}))
+        results.append(
+            (float(m.red_chisq.data.squeeze()), {c.name: c.A.value for c in m.xray_lines})
+        )
     assert results[1][0] == pytest.approx(results[0][0], rel=1e-9)
     assert results[1][1].keys() == results[0][1].keys()
     for k, v in results[0][1].items():

@@ -48,7 +48,10 @@ def _memberships(s):
 
 def _snapshot(s):
     """Everything a failed call must leave unchanged."""
-    lr = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.learning_results.__dict__.items()}
+    lr = {
+        k: (v.copy() if isinstance(v, np.ndarray) else v)
+        for k, v in s.learning_results.__dict__.items()
+    }
     axes = [(a.name, a.scale, a.offset, a.units, a.size) for a in s.axes_manager._axes]
     return np.asarray(s.data).copy(), axes, s.metadata.as_dictionary(), lr
 
@@ -130,10 +133,14 @@ def test_learning_results_layout(clustered):
     u = lr.cluster_membership
     assigned = lr.cluster_labels.any(0)
     np.testing.assert_array_equal(assigned, u.max(0) > 0.5)
-    np.testing.assert_array_equal(np.argmax(lr.cluster_labels[:, assigned], 0), np.argmax(u[:, assigned], 0))
+    np.testing.assert_array_equal(
+        np.argmax(lr.cluster_labels[:, assigned], 0), np.argmax(u[:, assigned], 0)
+    )
     # distances in GK's own norm: those of the fitted estimator, in stable order
     order = np.argsort(-est.memberships_.sum(0), kind="stable")
-    np.testing.assert_allclose(lr.cluster_distances.T, est.transform(lr.fuzzy_cluster_scores)[:, order], rtol=1e-6)
+    np.testing.assert_allclose(
+        lr.cluster_distances.T, est.transform(lr.fuzzy_cluster_scores)[:, order], rtol=1e-6
+    )
     # stable order: total membership descending
     assert np.all(np.diff(u.sum(1)) <= 1e-9)
 
@@ -187,11 +194,17 @@ def test_membership_maps_phase_map_and_spectra_signals(clustered):
     e1, e2 = spectra.axes_manager.signal_axes[0], s.axes_manager.signal_axes[0]
     assert (e1.scale, e1.offset, e1.units) == (e2.scale, e2.offset, e2.units)
     assert spectra.metadata.Sample.elements == s.metadata.Sample.elements
-    assert spectra.metadata.Acquisition_instrument.SEM.beam_energy == s.metadata.Acquisition_instrument.SEM.beam_energy
+    assert (
+        spectra.metadata.Acquisition_instrument.SEM.beam_energy
+        == s.metadata.Acquisition_instrument.SEM.beam_energy
+    )
     weighted = s.cluster_phase_spectra(weighting="membership")
     np.testing.assert_allclose(weighted.data, s.learning_results.cluster_centers)
     strict = s.cluster_phase_spectra(threshold=0.9)
-    assert np.all(np.asarray(strict.metadata.Phase_spectra.number_of_pixels) <= np.asarray(spectra.metadata.Phase_spectra.number_of_pixels))
+    assert np.all(
+        np.asarray(strict.metadata.Phase_spectra.number_of_pixels)
+        <= np.asarray(spectra.metadata.Phase_spectra.number_of_pixels)
+    )
 
 
 def test_phase_spectra_export_as_eds_msa(clustered, tmp_path):
@@ -253,7 +266,9 @@ def test_export_data_space_csv(clustered, tmp_path):
     header = open(path).readline().strip().split(",")
     assert header[:2] == ["y", "x"] and header[-1] == "label"
     assert table.shape == (s.axes_manager.navigation_size, 2 + 3 + N_PHASES + 1)
-    np.testing.assert_allclose(table[:, 2:5], s.learning_results.fuzzy_cluster_scores, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        table[:, 2:5], s.learning_results.fuzzy_cluster_scores, rtol=1e-5, atol=1e-6
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -266,9 +281,13 @@ def test_order_is_stable_across_runs_and_seeds(small_map):
     a.fuzzy_cluster(3, "probabilistic", random_state=1)
     b.fuzzy_cluster(3, "probabilistic", random_state=1)
     c.fuzzy_cluster(3, "probabilistic", random_state=7)
-    np.testing.assert_array_equal(a.learning_results.cluster_membership, b.learning_results.cluster_membership)
+    np.testing.assert_array_equal(
+        a.learning_results.cluster_membership, b.learning_results.cluster_membership
+    )
     # another seed finds the same clusters, and the stable order gives them the same index
-    np.testing.assert_allclose(a.learning_results.cluster_membership, c.learning_results.cluster_membership, atol=1e-3)
+    np.testing.assert_allclose(
+        a.learning_results.cluster_membership, c.learning_results.cluster_membership, atol=1e-3
+    )
 
 
 @pytest.mark.parametrize("ext", ["hspy", "zspy"])
@@ -277,8 +296,12 @@ def test_results_persist(clustered, tmp_path, ext):
     s.save(tmp_path / f"c.{ext}")
     r = hs.load(tmp_path / f"c.{ext}")
     assert type(r) is EDSSEMCmeansSpectrum
-    np.testing.assert_array_equal(r.learning_results.cluster_membership, s.learning_results.cluster_membership)
-    np.testing.assert_array_equal(r.learning_results.cluster_labels, s.learning_results.cluster_labels)
+    np.testing.assert_array_equal(
+        r.learning_results.cluster_membership, s.learning_results.cluster_membership
+    )
+    np.testing.assert_array_equal(
+        r.learning_results.cluster_labels, s.learning_results.cluster_labels
+    )
     np.testing.assert_array_equal(r.get_phase_map().data, s.get_phase_map().data)
     np.testing.assert_allclose(r.cluster_phase_spectra().data, s.cluster_phase_spectra().data)
     r.plot_cluster_results()
@@ -335,7 +358,10 @@ def test_sources(small_map):
     s.add_lines()
     maps = s.get_lines_intensity()
     s.fuzzy_cluster(N_PHASES, "fcm", source=maps, n_components=None, random_state=0, n_init=3)
-    assert s.learning_results.fuzzy_cluster_scores.shape == (s.axes_manager.navigation_size, len(maps))
+    assert s.learning_results.fuzzy_cluster_scores.shape == (
+        s.axes_manager.navigation_size,
+        len(maps),
+    )
     truth = _truth(s)
     labels = phases.hard_labels(_memberships(s), 0)
     assert evaluation.dominant_phase_ari(labels, truth) > 0.8
@@ -349,7 +375,9 @@ def test_masks(small_map):
     nav_mask = np.zeros(s.axes_manager.navigation_shape[::-1], dtype=bool)
     nav_mask[:5] = True
     sig_mask = s.axes_manager.signal_axes[0].axis < 0.2
-    s.fuzzy_cluster(3, "fcm", navigation_mask=nav_mask, signal_mask=sig_mask, random_state=0, n_init=2)
+    s.fuzzy_cluster(
+        3, "fcm", navigation_mask=nav_mask, signal_mask=sig_mask, random_state=0, n_init=2
+    )
     lr = s.learning_results
     flat = nav_mask.ravel()
     assert np.all(np.isnan(lr.cluster_membership[:, flat]))
@@ -381,7 +409,9 @@ def test_estimate_number_of_fuzzy_clusters(study_map):
     assert grid.shape == (5, 6)
     np.testing.assert_array_equal(grid[2, 3].images[0].get_array(), scan.memberships[4][3])
     assert scan.memberships[4].shape == (4,) + s.axes_manager.navigation_shape[::-1]
-    assert s.estimate_number_of_fuzzy_clusters([2, 3], metric="partition_coefficient", algorithm="fcm", n_init=2, random_state=0) in (2, 3)
+    assert s.estimate_number_of_fuzzy_clusters(
+        [2, 3], metric="partition_coefficient", algorithm="fcm", n_init=2, random_state=0
+    ) in (2, 3)
 
 
 # ----------------------------------------------------------------------------

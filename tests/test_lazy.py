@@ -76,7 +76,9 @@ def test_lazy_with_masks_equals_eager(pair):
         pair, algorithm="probabilistic", navigation_mask=nav_mask, signal_mask=sig_mask
     )
     np.testing.assert_allclose(
-        lazy.learning_results.cluster_membership, eager.learning_results.cluster_membership, atol=1e-6
+        lazy.learning_results.cluster_membership,
+        eager.learning_results.cluster_membership,
+        atol=1e-6,
     )
     np.testing.assert_array_equal(lazy.get_phase_map().data, eager.get_phase_map().data)
 
@@ -114,14 +116,18 @@ def test_distributed_cluster_gives_same_result(pair):
     eager = pair[0].deepcopy()
     eager.fuzzy_cluster(4, "fcm", random_state=0, n_init=2)
     with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster,
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
         distributed.Client(cluster),
     ):
         lazy = pair[1].deepcopy()
         lazy.fuzzy_cluster(4, "fcm", random_state=0, n_init=2)
         spectra = lazy.cluster_phase_spectra()
     np.testing.assert_allclose(
-        lazy.learning_results.cluster_membership, eager.learning_results.cluster_membership, atol=1e-6
+        lazy.learning_results.cluster_membership,
+        eager.learning_results.cluster_membership,
+        atol=1e-6,
     )
     np.testing.assert_allclose(spectra.data, eager.cluster_phase_spectra().data, rtol=1e-6)
     assert dask.config.get("scheduler", None) != "distributed"  # the client is gone afterwards

@@ -120,7 +120,9 @@ def test_save_load_round_trip(tmp_path, ext, lazy):
         assert (a.name, a.units, a.size, a.navigate) == (b.name, b.units, b.size, b.navigate)
         assert a.scale == pytest.approx(b.scale) and a.offset == pytest.approx(b.offset)
     for node in ("Sample", "Acquisition_instrument", "Signal"):
-        assert r.metadata.get_item(node).as_dictionary() == s.metadata.get_item(node).as_dictionary()
+        assert (
+            r.metadata.get_item(node).as_dictionary() == s.metadata.get_item(node).as_dictionary()
+        )
 
     # HyperSpy records the package that provides the class and its version
     if ext == "hspy":

@@ -93,9 +93,7 @@ hs.plot.plot_spectra(
 # pixel). ``max_iter`` is passed on to scikit-learn's ``NMF``.
 
 binned = s.rebin(scale=(2, 2, 1))
-binned.decomposition(
-    algorithm="NMF", output_dimension=4, max_iter=500, print_info=False
-)
+binned.decomposition(algorithm="NMF", output_dimension=4, max_iter=500, print_info=False)
 
 fig = plt.figure(figsize=(12, 3.2))
 hs.plot.plot_images(

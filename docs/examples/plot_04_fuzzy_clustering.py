@@ -22,7 +22,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from hyperspy_cmeans import evaluation
-from hyperspy_cmeans._phases import hard_labels
 from hyperspy_cmeans.cmeans import GustafsonKessel, Probabilistic
 from hyperspy_cmeans.data import ground_truth, synthetic_eds_map
 
@@ -188,7 +187,7 @@ for estimator in (
     Probabilistic(n_clusters=4, n_init=3, random_state=0),
 ):
     u_k = estimator.fit(scores).memberships_
-    labels_k = hard_labels(u_k, 0.5)
+    labels_k = evaluation.hard_labels(u_k, 0.5)
     ari = evaluation.dominant_phase_ari(labels_k, fractions)
     rmse = evaluation.membership_rmse(u_k, fractions)
     mixed = np.mean(labels_k < 0)
@@ -212,9 +211,7 @@ for estimator in (
 # numbers per pixel) and the memberships are held in memory. The results
 # agree with those of the in-memory map to about one part in a million.
 
-lazy = synthetic_eds_map(
-    contaminants={"Pt": 0.03, "Ga": 0.02}, random_state=0, lazy=True
-)
+lazy = synthetic_eds_map(contaminants={"Pt": 0.03, "Ga": 0.02}, random_state=0, lazy=True)
 lazy.tilt_correct_scale(stage_tilt=52)
 lazy.fuzzy_cluster(n_clusters=4, algorithm="gustafson_kessel", n_init=3, random_state=0)
 print(lazy)

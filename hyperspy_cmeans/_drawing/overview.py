@@ -77,7 +77,9 @@ def plot_cluster_overview(
         drawn.append(ax)
     fig.colorbar(image, ax=drawn, shrink=0.7, label="membership")
     fig.legend(
-        handles=phase_legend_handles(n), loc="outside lower center", ncols=min(n + 1, 6),
+        handles=phase_legend_handles(n),
+        loc="outside lower center",
+        ncols=min(n + 1, 6),
         fontsize=8,
     )
     if spectra is not None:

@@ -270,8 +270,7 @@ def navigation_coordinates(signal):
     axes = am.navigation_axes[::-1]
     coords = [ax.offset + ax.scale * i for ax, i in zip(axes, idx, strict=True)]
     names = [
-        ax.name if isinstance(ax.name, str) and ax.name else f"nav{k}"
-        for k, ax in enumerate(axes)
+        ax.name if isinstance(ax.name, str) and ax.name else f"nav{k}" for k, ax in enumerate(axes)
     ]
     return coords, names
 

@@ -225,7 +225,11 @@ def data_space(signal, setup, nav_mask):
         loadings = lrio.read_decomposition_scores(signal, source, setup.n_components)
         features = np.asarray(loadings)[keep]
         _check_finite(features, f"{source} loadings")
-        return features, {"source": source, "preprocessing": None, "n_components": features.shape[1]}
+        return features, {
+            "source": source,
+            "preprocessing": None,
+            "n_components": features.shape[1],
+        }
     return _signal_source_space(signal, setup, keep)
 
 

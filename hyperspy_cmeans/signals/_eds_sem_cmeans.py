@@ -209,7 +209,13 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
 
     @with_gui_parameters
     def tilt_correct_scale(
-        self, stage_tilt=None, field_width=None, units="nm", inplace=True, display=None, toolkit=None
+        self,
+        stage_tilt=None,
+        field_width=None,
+        units="nm",
+        inplace=True,
+        display=None,
+        toolkit=None,
     ):
         """Set the x/y pixel sizes of a cross-section map viewed at a stage tilt.
 
@@ -300,7 +306,6 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
                 stacklevel=2,
             )
         return target
-
 
     # ------------------------------------------------------------------
     # Fuzzy clustering (hyperspy_cmeans.signals._clustering, _scan, _results, _plots)
