@@ -67,7 +67,7 @@ s.plot_cluster_metric()
 # With two and three clusters, phases are merged; with four, every map is one
 # phase; from five on, the extra clusters cut phases into pieces.
 
-fig = scan.plot_memberships()
+scan.plot_memberships()
 
 # %%
 # Other indices

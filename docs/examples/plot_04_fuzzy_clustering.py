@@ -68,7 +68,7 @@ print("GK iterations:", gk.n_iter_, " converged:", gk.converged_)
 # norm instead of spheres. The mixed pixels lie on the lines between two
 # phases: linear mixtures of two spectra.
 
-fig = s.plot_data_space()
+s.plot_data_space()
 
 # %%
 # For interactive 3-D exploration, as in the study, export the points for
@@ -84,7 +84,7 @@ print(csv.read_text().splitlines()[0])
 # One map per cluster, framed in the cluster's colour. Memberships are close
 # to 1 inside the phases and fall off smoothly across the interfaces.
 
-fig = s.plot_cluster_memberships()
+s.plot_cluster_memberships()
 
 # %%
 # The maps are a HyperSpy image stack with the map's calibration, to save or
@@ -100,7 +100,7 @@ memberships
 # membership exceeds 0.5 (the study's rule); the others are too mixed to
 # belong to one phase and stay unassigned (grey, value 0 in the label image).
 
-fig = s.plot_phase_map()
+s.plot_phase_map()
 
 phase_map = s.get_phase_map(threshold=0.5)
 unassigned = phase_map.metadata.Phase_map.unassigned_fraction
@@ -116,8 +116,8 @@ print(f"unassigned: {100 * unassigned:.1f} % of the pixels")
 phases = s.cluster_phase_spectra(threshold=0.5)
 print(phases)
 print("pixels per phase:", phases.metadata.Phase_spectra.number_of_pixels)
-fig = s.plot_phase_spectra()
-fig.axes[0].set_xlim(0, 8)
+ax = s.plot_phase_spectra()
+ax.set_xlim(0, 8)
 
 # %%
 # Each spectrum saved as EMSA/MSA, which quantification software (the study

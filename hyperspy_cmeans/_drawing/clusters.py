@@ -142,6 +142,7 @@ def plot_membership_maps(memberships, extent=None, units="", per_row=4, title=No
     rows = int(np.ceil(n / per_row))
     cols = min(n, per_row)
     grid = _new_grid(fig, rows, cols, (3.2, 3.0))
+    fig = grid.flat[0].figure
     image = None
     for k, ax in enumerate(grid.flat):
         if k >= n:
@@ -151,8 +152,7 @@ def plot_membership_maps(memberships, extent=None, units="", per_row=4, title=No
         if units:
             ax.set_xlabel(f"x ({units})")
             ax.set_ylabel(f"y ({units})")
-    fig = grid.flat[0].figure
-    fig.colorbar(image, ax=grid, shrink=0.8, label="membership")
+    fig.colorbar(image, ax=list(grid.flat[:n]), shrink=0.8, label="membership")
     if title:
         fig.suptitle(title)
     return grid

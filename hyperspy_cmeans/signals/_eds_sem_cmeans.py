@@ -8,8 +8,8 @@ package that works on NumPy/dask arrays.
 import numpy as np
 from exspy.signals import EDSSEMSpectrum, LazyEDSSEMSpectrum
 from exspy.utils.eds import take_off_angle
-from hyperspy.docstrings.signal import LAZYSIGNAL_DOC
 
+from hyperspy_cmeans._docstrings import fill_docstring
 from hyperspy_cmeans._gui._docstrings import with_gui_parameters
 
 
@@ -19,9 +19,21 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
     Everything :class:`exspy.signals.EDSSEMSpectrum` does works unchanged;
     this class adds energy calibration from peaks, stage-tilt correction of the
     pixel size, fuzzy c-means clustering and phase maps/spectra.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :class:`exspy.signals.EDSSEMSpectrum` (the data, axes,
+        metadata ...). Usually the class is not called directly: load a map
+        with ``hs.load(..., signal_type="EDS_SEM_cmeans")`` or convert a
+        signal with ``s.set_signal_type("EDS_SEM_cmeans")``.
     """
 
     _signal_type = "EDS_SEM_cmeans"
+
+    def __init__(self, *args, **kwargs):
+        # exspy's signature reads ``**kwards``; this one documents the real name
+        super().__init__(*args, **kwargs)
 
     # exspy chooses the microscope branch of the metadata by comparing
     # ``metadata.Signal.signal_type`` with the string "EDS_SEM", which fails for
@@ -311,7 +323,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
     # Fuzzy clustering (hyperspy_cmeans.signals._clustering, _scan, _results, _plots)
     # ------------------------------------------------------------------
 
-    @with_gui_parameters
+    @fill_docstring
     def fuzzy_cluster(
         self,
         n_clusters=None,
@@ -353,43 +365,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             needs ``pip install hyperspy_cmeans[gui-jupyter]``), pre-filled
             with the arguments given. Missing while other value arguments are
             given, it raises ValueError.
-        algorithm : str or estimator object
-            ``"gustafson_kessel"`` (alias ``"gk"``, the study's choice),
-            ``"probabilistic"`` (``"fcm"``) or ``"possibilistic"`` (``"pcm"``);
-            or any estimator object with ``fit`` that afterwards exposes
-            ``memberships_`` (this package's and scikit-cmeans' estimators) or
-            ``predict_proba`` (e.g. :class:`sklearn.mixture.GaussianMixture`);
-            hard clusterers with only ``labels_`` give 0/1 memberships. An
-            object is fitted in place and must be set up for ``n_clusters``.
-        m : float
-            Fuzzifier, > 1 (named algorithms only). Possibilistic c-means
-            keeps EDS phases apart better with ``m=1.5`` (with 2 its
-            typicalities are broad and close phases may merge; see
-            ``benchmarks/RESULTS.md``).
-        source : {"pca", "decomposition", "bss"} or signal or list of signals
-            The data space: ``"pca"`` scales the channels of this map with
-            ``preprocessing`` and projects them on ``n_components`` principal
-            components (out of core for lazy signals); ``"decomposition"`` /
-            ``"bss"`` use the loadings of earlier HyperSpy results; a signal
-            with this map's navigation shape, or a list of maps with one value
-            per pixel (e.g. from ``get_lines_intensity()``), provides the
-            variables, scaled with ``preprocessing`` and projected on
-            ``n_components`` components unless ``n_components`` is None.
-        n_components : int or None
-            Number of principal components of the data space.
-        preprocessing : {"standard", "center", "poisson"}
-            Channel scaling before PCA: z-score (the study), centring only, or
-            Keenan–Kotula Poisson weighting.
-        navigation_mask : numpy.ndarray or BaseSignal of bool, optional
-            Pixels to leave out (True = excluded); they get NaN membership and
-            no label.
-        signal_mask : numpy.ndarray or BaseSignal of bool, optional
-            Channels to leave out of the data space (True = excluded), e.g.
-            the zero-energy peak or FIB contaminant lines. Phase spectra keep
-            every channel.
-        n_init, max_iter, tol, random_state
-            Passed to the named estimator: restarts (the best objective is
-            kept), iteration limit, convergence tolerance and seed.
+        <<clustering_parameters>>
         assignment_threshold : float
             A pixel belongs to the cluster of its largest membership when that
             membership exceeds this value (the study's 0.5); others are
@@ -400,9 +376,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         show_progressbar : bool or None
             Show a progress bar for passes over lazy data; None uses HyperSpy's
             preference.
-        display, toolkit
-            Open the GUI (see HyperSpy's ``display`` and ``toolkit``
-            arguments of GUI methods, filled in here at import).
+        <<gui_parameters>>
         **kwargs
             Extra parameters of the named estimator (e.g. ``rho`` for
             Gustafson–Kessel).
@@ -440,6 +414,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         )
         return estimator if return_info else self
 
+    @fill_docstring
     def estimate_number_of_fuzzy_clusters(
         self,
         cluster_range=range(2, 9),
@@ -478,11 +453,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             (higher). Xie–Beni and Fukuyama–Sugeno measure compactness in
             each algorithm's own norm (GK distances for Gustafson–Kessel) and
             the separation of the centres in the data space's Euclidean norm.
-        algorithm, m, source, n_components, preprocessing, navigation_mask, signal_mask
-            As in :meth:`fuzzy_cluster`. An estimator object is cloned and its
-            ``n_clusters`` (or ``n_components``) set for every run.
-        n_init, max_iter, tol, random_state
-            As in :meth:`fuzzy_cluster`.
+        <<clustering_parameters>>
         keep_memberships : bool
             Keep every run's membership maps (for
             ``ClusterNumberScan.plot_memberships()``, side by side).
@@ -615,7 +586,10 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
 
         Parameters
         ----------
-        threshold, weighting
+        threshold : float
+            Membership threshold of the hard members, as in
+            :meth:`cluster_phase_spectra`.
+        weighting : {"threshold", "membership"}
             As in :meth:`cluster_phase_spectra`.
         xray_lines : bool
             Mark the X-ray lines of ``metadata.Sample``.
@@ -678,6 +652,15 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
 
 
 class LazyEDSSEMCmeansSpectrum(EDSSEMCmeansSpectrum, LazyEDSSEMSpectrum):
-    """Lazy (dask-backed) EDS spectrum image with fuzzy c-means phase analysis."""
+    """Lazy (dask-backed) EDS spectrum image with fuzzy c-means phase analysis.
 
-    __doc__ += LAZYSIGNAL_DOC.replace("__BASECLASS__", "EDSSEMCmeansSpectrum")
+    The same methods as :class:`EDSSEMCmeansSpectrum`, computed block by block
+    on the dask array: the map is never loaded into memory whole.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :class:`exspy.signals.LazyEDSSEMSpectrum`; usually obtained with
+        ``hs.load(..., signal_type="EDS_SEM_cmeans", lazy=True)`` or
+        ``s.as_lazy()``.
+    """

@@ -1,0 +1,105 @@
+"""Docstring fragments shared by several methods, substituted at import.
+
+A method's docstring holds a token such as ``<<clustering_parameters>>`` on a
+line of its own, at the indentation of its parameter entries;
+:func:`fill_docstring` replaces the line with the fragment, indented to match
+(docstrings are indented before Python 3.13 and dedented from 3.13 on, so
+the indentation is read from the token's line). Fragments are plain numpydoc
+entries: ``name : type`` at column 0, the description indented by 4.
+"""
+
+import textwrap
+
+from hyperspy.ui_registry import DISPLAY_DT, TOOLKIT_DT
+
+
+def _entry(text):
+    """A numpydoc entry with its description indented by exactly 4 spaces."""
+    first, _, rest = text.strip("\n").partition("\n")
+    return first.strip() + "\n" + textwrap.indent(textwrap.dedent(rest), "    ")
+
+
+#: HyperSpy's own ``display`` and ``toolkit`` entries.
+GUI_PARAMETERS = _entry(DISPLAY_DT) + "\n" + _entry(TOOLKIT_DT)
+
+CLUSTERING_PARAMETERS = """\
+algorithm : str or estimator object, default "gustafson_kessel"
+    ``"gustafson_kessel"`` (alias ``"gk"``, the study's choice),
+    ``"probabilistic"`` (``"fcm"``) or ``"possibilistic"`` (``"pcm"``); or any
+    estimator object with ``fit`` that afterwards exposes ``memberships_``
+    (this package's and scikit-cmeans' estimators) or ``predict_proba`` (e.g.
+    :class:`sklearn.mixture.GaussianMixture`); hard clusterers with only
+    ``labels_`` give 0/1 memberships. ``fuzzy_cluster`` fits an object in
+    place (it must be set up for ``n_clusters``); the scan fits a clone with
+    its ``n_clusters`` (or ``n_components``) set for each number.
+m : float, default 2.0
+    Fuzzifier, > 1 (named algorithms only). Possibilistic c-means keeps EDS
+    phases apart better with ``m=1.5`` (with 2 its typicalities are broad and
+    close phases may merge; see ``benchmarks/RESULTS.md``).
+source : {"pca", "decomposition", "bss"} or BaseSignal or list of BaseSignal, default "pca"
+    The data space: ``"pca"`` scales the channels of this map with
+    ``preprocessing`` and projects them on ``n_components`` principal
+    components (out of core for lazy signals); ``"decomposition"`` /
+    ``"bss"`` use the loadings of earlier HyperSpy results (HyperSpy's
+    ``cluster_source``); a signal with this map's navigation shape, or a list
+    of maps with one value per pixel (e.g. from ``get_lines_intensity()``),
+    provides the variables, scaled with ``preprocessing`` (None: as they are)
+    and projected on ``n_components`` components (None: all of them).
+n_components : int or None, default 3
+    Number of principal components of the data space (HyperSpy's
+    ``number_of_components``).
+preprocessing : {"standard", "center", "poisson"}, default "standard"
+    Channel scaling before PCA: z-score, centring only, or Keenan–Kotula
+    Poisson weighting.
+navigation_mask : numpy.ndarray or BaseSignal of bool, optional
+    Pixels to leave out (True = excluded), of the navigation shape in NumPy
+    order (``(ny, nx)`` for a map); they get NaN membership and no label.
+signal_mask : numpy.ndarray or BaseSignal of bool, optional
+    Channels to leave out of the data space (True = excluded), e.g. the
+    zero-energy peak or FIB contaminant lines. Phase spectra keep every
+    channel.
+n_init : int, default 10
+    Number of starts of a named estimator; the best objective is kept.
+max_iter : int, default 300
+    Iteration limit of each start.
+tol : float, default 1e-4
+    Convergence tolerance: the largest change of any membership.
+random_state : int, numpy.random.RandomState or None, default None
+    Seed of the starts; an integer makes the run reproducible."""
+
+FRAGMENTS = {
+    "gui_parameters": GUI_PARAMETERS,
+    "clustering_parameters": CLUSTERING_PARAMETERS,
+}
+
+
+def fill_docstring(func):
+    """Replace every ``<<name>>`` line of ``func.__doc__`` with fragment ``name``.
+
+    Parameters
+    ----------
+    func : callable
+        A function whose docstring may hold tokens of :data:`FRAGMENTS`.
+
+    Returns
+    -------
+    callable
+        ``func`` itself, its docstring filled (unchanged under ``python -OO``).
+
+    Raises
+    ------
+    KeyError
+        For a token that names no fragment.
+    """
+    if not func.__doc__:
+        return func
+    lines = []
+    for line in func.__doc__.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("<<") and stripped.endswith(">>"):
+            indent = line[: len(line) - len(line.lstrip())]
+            lines.append(textwrap.indent(FRAGMENTS[stripped[2:-2]], indent))
+        else:
+            lines.append(line)
+    func.__doc__ = "\n".join(lines)
+    return func
