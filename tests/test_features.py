@@ -35,7 +35,9 @@ def test_equals_sklearn(counts, with_std, monkeypatch):
     pca = PCA(3, svd_solver="full").fit(Z)
     ref = pca.transform(Z)
     np.testing.assert_allclose(_aligned(ours.scores, ref), ref, atol=1e-4 * np.abs(ref).max())
-    np.testing.assert_allclose(ours.explained_variance_ratio, pca.explained_variance_ratio_, rtol=1e-5)
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio, pca.explained_variance_ratio_, rtol=1e-5
+    )
     # the sign convention: the largest channel weight of each component is positive
     idx = np.argmax(np.abs(ours.components), axis=1)
     assert np.all(ours.components[np.arange(3), idx] > 0)

@@ -324,7 +324,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
     # ------------------------------------------------------------------
 
     @fill_docstring
-    def fuzzy_cluster(
+    def fuzzy_cluster(  # noqa: D417 (parameters come from <<fragments>>)
         self,
         n_clusters=None,
         algorithm="gustafson_kessel",
@@ -415,7 +415,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         return estimator if return_info else self
 
     @fill_docstring
-    def estimate_number_of_fuzzy_clusters(
+    def estimate_number_of_fuzzy_clusters(  # noqa: D417 (<<clustering_parameters>>)
         self,
         cluster_range=range(2, 9),
         metric="xie_beni",
