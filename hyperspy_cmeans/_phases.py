@@ -73,11 +73,6 @@ def one_hot(labels, n_clusters):
     return np.arange(n_clusters)[:, None] == np.asarray(labels)[None, :]
 
 
-def phase_map(labels):
-    """Label image values: ``1..n`` for phases and ``0`` for unassigned pixels."""
-    return np.asarray(labels) + 1
-
-
 def cluster_sums(X, labels, weights):
     """Sum spectra over hard members and over membership weights, in one pass.
 

@@ -13,7 +13,7 @@ from hyperspy_cmeans import _drawing as drawing
 def maps():
     rng = np.random.default_rng(0)
     u = rng.dirichlet(np.ones(3), size=(6, 5)).transpose(2, 0, 1)  # (3, ny, nx)
-    labels = np.where(u.max(0) > 0.5, u.argmax(0) + 1, 0)
+    labels = np.where(u.max(0) > 0.5, u.argmax(0), -1)
     return u, labels
 
 
@@ -45,16 +45,11 @@ def test_phase_map_colours_each_phase_as_its_cluster(maps):
     rgba = image.to_rgba(image.get_array())
     colors = drawing.cluster_colors(3)
     for value in np.unique(labels):
-        expected = drawing.UNASSIGNED_COLOR if value == 0 else colors[value - 1]
+        expected = drawing.UNASSIGNED_COLOR if value == -1 else colors[value]
         got = rgba[labels == value][0]
         np.testing.assert_allclose(got, np.asarray(expected) * 255 if got.max() > 1 else expected)
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert texts == [
-        "unassigned (25.0 %)",
-        "phase 1 (cluster 0)",
-        "phase 2 (cluster 1)",
-        "phase 3 (cluster 2)",
-    ]
+    assert texts == ["unassigned (25.0 %)", "cluster 0", "cluster 1", "cluster 2"]
 
 
 def test_phase_spectra_label_the_right_curves():

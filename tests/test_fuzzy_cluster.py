@@ -183,10 +183,12 @@ def test_membership_maps_phase_map_and_spectra_signals(clustered):
         assert (a.scale, a.offset, a.units, a.name) == (b.scale, b.offset, b.units, b.name)
     pm = s.get_phase_map(0.5)
     labels = phases.hard_labels(_memberships(s), 0.5)
-    np.testing.assert_array_equal(pm.data.ravel(), labels + 1)
+    np.testing.assert_array_equal(pm.data.ravel(), labels)
+    # HyperSpy's numbering: the phase map is get_cluster_labels(merged=True)
+    np.testing.assert_array_equal(pm.data, s.get_cluster_labels(merged=True).data)
     assert pm.metadata.Phase_map.unassigned_fraction == pytest.approx((labels < 0).mean())
     argmax_map = s.get_phase_map(0)
-    assert argmax_map.data.min() == 1
+    assert argmax_map.data.min() == 0
     spectra = s.cluster_phase_spectra()
     assert type(spectra) is EDSSEMSpectrum
     assert spectra.metadata.Signal.signal_type == "EDS_SEM"
@@ -385,7 +387,7 @@ def test_masks(small_map):
     assert not lr.cluster_labels[:, flat].any()
     np.testing.assert_allclose(lr.cluster_membership[:, ~flat].sum(0), 1.0)
     assert np.all(s.get_cluster_labels(merged=True).data[:5] == -1)
-    assert np.all(s.get_phase_map().data[:5] == 0)
+    assert np.all(s.get_phase_map().data[:5] == -1)
     np.testing.assert_array_equal(lr.fuzzy_cluster_parameters["signal_mask"], sig_mask)
     # signal masks given as signals work too
     mask_signal = hs.signals.BaseSignal(nav_mask).T

@@ -33,7 +33,10 @@ def cluster_colors(n_clusters):
 
 
 def phase_colormap(n_clusters):
-    """Colormap for phase maps: grey for 0 (unassigned), then the cluster colours.
+    """Colormap for phase maps: grey for -1 (unassigned), then the cluster colours.
+
+    Use it with ``vmin=-1.5, vmax=n_clusters - 0.5`` so that value ``k`` gets
+    cluster ``k``'s colour.
 
     Parameters
     ----------
@@ -159,7 +162,7 @@ def plot_membership_maps(memberships, extent=None, units="", per_row=4, title=No
 
 
 def phase_legend_handles(n_clusters, unassigned_fraction=None):
-    """Legend patches of a phase map: unassigned (grey), then each cluster.
+    """Legend patches of a phase map: unassigned (grey, -1), then each cluster ``k``.
 
     Parameters
     ----------
@@ -177,7 +180,7 @@ def phase_legend_handles(n_clusters, unassigned_fraction=None):
     if unassigned_fraction is not None:
         unassigned += f" ({100 * unassigned_fraction:.1f} %)"
     return [Patch(color=UNASSIGNED_COLOR, label=unassigned)] + [
-        Patch(color=c, label=f"phase {k + 1} (cluster {k})")
+        Patch(color=c, label=f"cluster {k}")
         for k, c in enumerate(cluster_colors(n_clusters))
     ]
 
@@ -192,12 +195,13 @@ def plot_phase_map(
     ax=None,
     legend=True,
 ):
-    """Phase map: cluster colours, unassigned (0) pixels grey, with a legend.
+    """Phase map: cluster colours, unassigned (-1) pixels grey, with a legend.
 
     Parameters
     ----------
     labels : numpy.ndarray
-        ``(ny, nx)`` integers ``0..n_clusters`` (0 = unassigned).
+        ``(ny, nx)`` integers: cluster index ``0..n_clusters - 1``, -1 for
+        unassigned or masked pixels (HyperSpy's ``get_cluster_labels(merged=True)``).
     n_clusters : int
         Number of clusters.
     extent : list of float, optional
@@ -223,8 +227,8 @@ def plot_phase_map(
     ax.imshow(
         labels,
         cmap=phase_colormap(n_clusters),
-        vmin=-0.5,
-        vmax=n_clusters + 0.5,
+        vmin=-1.5,
+        vmax=n_clusters - 0.5,
         extent=extent,
         interpolation="nearest",
     )

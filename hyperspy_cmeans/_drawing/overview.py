@@ -29,7 +29,7 @@ def plot_cluster_overview(
     memberships : numpy.ndarray
         ``(n_clusters, ny, nx)`` memberships.
     phase_labels : numpy.ndarray
-        ``(ny, nx)`` phase map (0 = unassigned, ``k + 1`` = cluster ``k``).
+        ``(ny, nx)`` phase map (cluster ``k``, -1 for unassigned).
     extent : list of float, optional
         ``imshow`` extent of the maps.
     title : str, optional

@@ -494,19 +494,23 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         return _results.membership_stack(self)
 
     def get_phase_map(self, threshold=0.5):
-        """Label image of the phases, with 0 for mixed or unassigned pixels.
+        """Label image of the phases, with -1 for mixed (unassigned) or masked pixels.
+
+        The numbering is HyperSpy's (``get_cluster_labels(merged=True)``):
+        cluster ``k`` is phase ``k`` everywhere (maps, legends, titles, .msa
+        files and CSV exports), and -1 means no phase.
 
         Parameters
         ----------
         threshold : float
-            A pixel gets phase ``k + 1`` when its largest membership, in
+            A pixel belongs to cluster ``k`` when its largest membership, in
             cluster ``k``, exceeds ``threshold`` (the study's 0.5); ``0``
             gives every unmasked pixel its argmax.
 
         Returns
         -------
         hyperspy.signals.Signal2D
-            Integer image ``0..n_clusters``; the fraction of unassigned
+            Integer image ``-1..n_clusters - 1``; the fraction of unassigned
             (mixed) pixels among unmasked ones is in
             ``metadata.Phase_map.unassigned_fraction``.
         """

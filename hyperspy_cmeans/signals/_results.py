@@ -52,7 +52,7 @@ def membership_stack(signal):
 
 
 def phase_map(signal, threshold):
-    """Label image of the phases (``k + 1``, 0 for unassigned) with its statistics.
+    """Label image of the phases (cluster ``k``, -1 for unassigned) with its statistics.
 
     Parameters
     ----------
@@ -72,7 +72,7 @@ def phase_map(signal, threshold):
     n_valid = max(int((~masked).sum()), 1)
     unassigned = float(((labels < 0) & ~masked).sum()) / n_valid
     out = adapters.navigation_image(
-        signal, phases.phase_map(labels), f"Phase map of {signal.metadata.General.title}"
+        signal, labels, f"Phase map of {signal.metadata.General.title}"
     )
     out.metadata.set_item("Phase_map.threshold", float(threshold))
     out.metadata.set_item("Phase_map.unassigned_fraction", unassigned)
