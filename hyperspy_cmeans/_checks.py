@@ -183,6 +183,38 @@ def check_cluster_range(cluster_range):
     return sorted({int(v) for v in values})
 
 
+def random_seed(random_state):
+    """An integer seed that reproduces a run, from any ``random_state``.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        The seed or generator given by the user.
+
+    Returns
+    -------
+    int or None
+        ``random_state`` itself for None and integers; for a generator, an
+        integer drawn from it, which is what the run then uses and records,
+        so the stored parameters reproduce the run.
+
+    Raises
+    ------
+    ValueError
+        For anything else.
+    """
+    if random_state is None or _is_integer(random_state):
+        return None if random_state is None else int(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(np.iinfo(np.int32).max))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(np.iinfo(np.int32).max))
+    raise ValueError(
+        f"random_state must be None, an integer, a numpy RandomState or Generator, "
+        f"got {random_state!r}."
+    )
+
+
 def check_positive_integer(value, name):
     """An integer >= 1.
 

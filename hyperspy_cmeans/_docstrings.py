@@ -64,8 +64,9 @@ max_iter : int, default 300
     Iteration limit of each start.
 tol : float, default 1e-4
     Convergence tolerance: the largest change of any membership.
-random_state : int, numpy.random.RandomState or None, default None
-    Seed of the starts; an integer makes the run reproducible."""
+random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default None
+    Seed of the starts. A generator gives an integer seed, which the run
+    uses and records in its parameters, so every run can be reproduced."""
 
 FRAGMENTS = {
     "gui_parameters": GUI_PARAMETERS,

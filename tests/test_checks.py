@@ -69,6 +69,17 @@ def test_cluster_range_refuses_non_integers_instead_of_truncating():
             _checks.check_cluster_range(bad)
 
 
+def test_random_seed_is_an_integer_that_reproduces_the_run():
+    assert _checks.random_seed(None) is None
+    assert _checks.random_seed(np.int64(7)) == 7
+    a = _checks.random_seed(np.random.RandomState(3))
+    b = _checks.random_seed(np.random.RandomState(3))
+    assert isinstance(a, int) and a == b
+    assert isinstance(_checks.random_seed(np.random.default_rng(1)), int)
+    with pytest.raises(ValueError, match="random_state must be"):
+        _checks.random_seed("seed")
+
+
 def test_positive_integer():
     assert _checks.check_positive_integer(4, "per_row") == 4
     with pytest.raises(ValueError, match="per_row must be an integer >= 1, got 0"):

@@ -466,3 +466,14 @@ def test_bad_source_signal_and_nan_data(small_map):
         warnings.simplefilter("error", RuntimeWarning)
         bad.fuzzy_cluster(3, "fcm", navigation_mask=mask, n_init=2, random_state=0)
     assert np.isnan(bad.learning_results.cluster_membership[0, 2 * 36 + 3])
+
+
+def test_generator_seed_is_recorded_so_the_run_can_be_reproduced(small_map):
+    a, b = small_map.deepcopy(), small_map.deepcopy()
+    a.fuzzy_cluster(3, "fcm", n_init=2, random_state=np.random.RandomState(5))
+    seed = a.learning_results.fuzzy_cluster_parameters["random_state"]
+    assert isinstance(seed, int)
+    b.fuzzy_cluster(3, "fcm", n_init=2, random_state=seed)
+    np.testing.assert_array_equal(
+        a.learning_results.cluster_membership, b.learning_results.cluster_membership
+    )

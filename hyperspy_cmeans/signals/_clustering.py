@@ -64,10 +64,10 @@ class ClusteringSetup:
             The setup (not yet validated: see :meth:`check`).
         """
         names = [f.name for f in dataclasses.fields(cls) if f.name != "estimator_kwargs"]
-        return cls(
-            **{name: arguments[name] for name in names},
-            estimator_kwargs=dict(arguments.get("kwargs") or {}),
-        )
+        values = {name: arguments[name] for name in names}
+        # a generator is turned into the integer seed the run uses and records
+        values["random_state"] = _checks.random_seed(values["random_state"])
+        return cls(**values, estimator_kwargs=dict(arguments.get("kwargs") or {}))
 
     def check(self, signal, n_clusters):
         """Validate every argument once; return the flat navigation mask.
@@ -342,15 +342,12 @@ def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_prog
         features, info = setup.features(signal, nav_mask)
         fit = clustering.fit_clusters(estimator, features, n_clusters)
         fields = result_fields(signal, fit, features, nav_mask, assignment_threshold)
-    random_state = setup.random_state
     params = {
         "algorithm": name or type(estimator).__name__,
         "n_clusters": int(n_clusters),
         "m": float(fit.m),
         "assignment_threshold": assignment_threshold,
-        "random_state": random_state
-        if isinstance(random_state, (int, type(None)))
-        else repr(random_state),
+        "random_state": setup.random_state,
         "n_init": setup.n_init,
         "max_iter": setup.max_iter,
         "tol": setup.tol,
