@@ -180,8 +180,7 @@ def phase_legend_handles(n_clusters, unassigned_fraction=None):
     if unassigned_fraction is not None:
         unassigned += f" ({100 * unassigned_fraction:.1f} %)"
     return [Patch(color=UNASSIGNED_COLOR, label=unassigned)] + [
-        Patch(color=c, label=f"cluster {k}")
-        for k, c in enumerate(cluster_colors(n_clusters))
+        Patch(color=c, label=f"cluster {k}") for k, c in enumerate(cluster_colors(n_clusters))
     ]
 
 

@@ -71,9 +71,7 @@ def phase_map(signal, threshold):
     masked = ~np.all(np.isfinite(res["memberships"]), axis=0)
     n_valid = max(int((~masked).sum()), 1)
     unassigned = float(((labels < 0) & ~masked).sum()) / n_valid
-    out = adapters.navigation_image(
-        signal, labels, f"Phase map of {signal.metadata.General.title}"
-    )
+    out = adapters.navigation_image(signal, labels, f"Phase map of {signal.metadata.General.title}")
     out.metadata.set_item("Phase_map.threshold", float(threshold))
     out.metadata.set_item("Phase_map.unassigned_fraction", unassigned)
     out.metadata.set_item("Phase_map.number_of_phases", res["n_clusters"])
