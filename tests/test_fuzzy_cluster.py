@@ -477,3 +477,55 @@ def test_generator_seed_is_recorded_so_the_run_can_be_reproduced(small_map):
     np.testing.assert_array_equal(
         a.learning_results.cluster_membership, b.learning_results.cluster_membership
     )
+
+
+# ----------------------------------------------------------------------------
+# results follow the axes, or go; never stale
+# ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_navigation_crop_keeps_the_results_of_the_remaining_pixels(small_map, lazy):
+    s = small_map.as_lazy() if lazy else small_map.deepcopy()
+    s.fuzzy_cluster(3, "fcm", n_init=2, random_state=0)
+    u = s.get_cluster_memberships().data  # (3, ny, nx)
+    s.crop(0, 5, 25)  # x
+    s.crop(1, 3, 30)  # y
+    assert s.axes_manager.navigation_shape == (20, 27)
+    np.testing.assert_array_equal(s.get_cluster_memberships().data, u[:, 3:30, 5:25])
+    # the phase spectra are the mean of the remaining hard members, from the cropped data
+    labels = s.get_phase_map().data
+    data = np.asarray(s.data)
+    spectra = s.cluster_phase_spectra().data
+    for k in range(3):
+        np.testing.assert_allclose(spectra[k], data[labels == k].mean(0), rtol=1e-6)
+    # HyperSpy's own tools see the same partition and sums
+    np.testing.assert_array_equal(s.get_cluster_labels(merged=True).data, labels)
+    np.testing.assert_allclose(s.get_cluster_signals("mean").data, spectra, rtol=1e-6)
+
+
+def test_signal_crop_cuts_the_cluster_spectra(small_map):
+    s = small_map.deepcopy()
+    s.fuzzy_cluster(3, "fcm", n_init=2, random_state=0)
+    full = s.cluster_phase_spectra().data
+    axis = s.axes_manager.signal_axes[0]
+    old_offset = axis.offset
+    s.crop_signal(1.0, 6.0)
+    start = int(round((axis.offset - old_offset) / axis.scale))
+    cropped = s.cluster_phase_spectra()
+    assert cropped.axes_manager.signal_shape == s.axes_manager.signal_shape
+    np.testing.assert_allclose(cropped.data, full[:, start : start + cropped.data.shape[1]])
+    assert cropped.axes_manager.signal_axes[0].offset == pytest.approx(axis.offset)
+    # and the spectra equal the mean of the members' cropped spectra
+    labels = s.get_phase_map().data
+    np.testing.assert_allclose(cropped.data[0], s.data[labels == 0].mean(0), rtol=1e-6)
+
+
+def test_results_of_other_axes_are_dropped_with_a_warning(small_map):
+    s = small_map.deepcopy()
+    s.fuzzy_cluster(3, "fcm", n_init=2, random_state=0)
+    s.axes_manager.navigation_axes[0].offset = 1e3  # as if the map were another one
+    with pytest.warns(UserWarning, match=r"dropped.*Run fuzzy_cluster\(\) again"):
+        with pytest.raises(RuntimeError, match="No fuzzy cluster results"):
+            s.cluster_phase_spectra()
+    assert s.learning_results.cluster_membership is None

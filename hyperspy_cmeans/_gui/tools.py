@@ -371,9 +371,10 @@ class FuzzyClusterTool(_SignalTool):
         """
         from hyperspy_cmeans import _drawing as drawing
         from hyperspy_cmeans.signals import _plots
+        from hyperspy_cmeans.signals import _state as state
 
         threshold = self.assignment_threshold if threshold is None else threshold
-        res = lrio.read_cluster_results(self.signal)
+        res = state.current_results(self.signal)
         k = res["n_clusters"]
         unassigned = self.signal.get_phase_map(threshold).metadata.Phase_map.unassigned_fraction
         title = (

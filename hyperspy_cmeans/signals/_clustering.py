@@ -20,6 +20,7 @@ from hyperspy_cmeans import _learning_results as lrio
 from hyperspy_cmeans import _phases as phases
 from hyperspy_cmeans._features import PREPROCESSING, pca_scores
 from hyperspy_cmeans.signals import _adapters as adapters
+from hyperspy_cmeans.signals import _state as state
 
 #: Names of the data-space sources computed from a signal's own results.
 SOURCES = ("pca", "decomposition", "bss")
@@ -354,6 +355,7 @@ def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_prog
         "n_iter": int(np.max(getattr(estimator, "n_iter_", -1))),
         "objective": float(getattr(estimator, "objective_", np.nan)),
         "navigation_mask": nav_mask if nav_mask.any() else None,
+        "axes": state.axes_fingerprint(signal),
         **info,
     }
     fields["cluster_algorithm"] = clustering.describe_estimator(estimator, name)
@@ -394,20 +396,45 @@ def result_fields(signal, fit, features, nav_mask, threshold):
     distances = full(fit.distances)
     c = memberships.shape[1]
     labels = phases.hard_labels(memberships, threshold)
-    spectra = adapters.spectra_array(signal)
-    weights = memberships**fit.m
-    hard_sums, weighted_sums = phases.cluster_sums(spectra, labels, weights)
-    wsum = np.nansum(weights, axis=0)
-    centers = weighted_sums / np.where(wsum > 0, wsum, np.nan)[:, None]
-    nearest = phases.nearest_pixel_per_cluster(distances)
     return {
         "cluster_membership": memberships.T.copy(),
         "cluster_labels": phases.one_hot(labels, c),
-        "cluster_sum_signals": hard_sums,
-        "cluster_centroid_signals": adapters.pixel_spectra(spectra, nearest),
-        "cluster_centers": centers,
+        **cluster_spectra_fields(signal, memberships, distances, labels, fit.m),
         "cluster_distances": distances.T.copy(),
         "cluster_centroids": fit.centroids,
         "number_of_clusters": int(c),
         "fuzzy_cluster_scores": full(features),
+    }
+
+
+def cluster_spectra_fields(signal, memberships, distances, labels, m):
+    """The per-cluster spectra of a clustering, in one pass over the map.
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        The map.
+    memberships, distances : numpy.ndarray
+        ``(n_pixels, c)``, NaN for masked pixels.
+    labels : numpy.ndarray
+        ``(n_pixels,)`` hard labels (-1 for none).
+    m : float
+        Exponent of the membership weights of the weighted mean.
+
+    Returns
+    -------
+    dict
+        ``cluster_sum_signals`` (sum over the hard members),
+        ``cluster_centers`` (``u**m``-weighted mean) and
+        ``cluster_centroid_signals`` (the pixel nearest each centre).
+    """
+    spectra = adapters.spectra_array(signal)
+    weights = memberships**m
+    hard_sums, weighted_sums = phases.cluster_sums(spectra, labels, weights)
+    wsum = np.nansum(weights, axis=0)
+    nearest = phases.nearest_pixel_per_cluster(distances)
+    return {
+        "cluster_sum_signals": hard_sums,
+        "cluster_centers": weighted_sums / np.where(wsum > 0, wsum, np.nan)[:, None],
+        "cluster_centroid_signals": adapters.pixel_spectra(spectra, nearest),
     }

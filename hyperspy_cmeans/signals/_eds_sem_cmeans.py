@@ -64,6 +64,35 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             mp.get_item("Stage.tilt_beta", 0.0),
         )
 
+    def crop(self, axis, start=None, end=None, convert_units=False):
+        """Crop an axis in place; fuzzy cluster results follow the new axes.
+
+        HyperSpy's :meth:`~hyperspy.signal.BaseSignal.crop` (and so
+        ``crop_signal``), after which stored fuzzy cluster results are made to
+        match: a navigation crop keeps the memberships, labels, distances and
+        scores of the remaining pixels and recomputes the cluster spectra from
+        the cropped data; a signal crop cuts the cluster spectra to the kept
+        channels.
+
+        Parameters
+        ----------
+        axis : int, str or DataAxis
+            The axis to crop (index, name or axis object).
+        start, end : int, float or None
+            The range to keep, as indices (int) or axis values (float).
+        convert_units : bool
+            As for HyperSpy's ``crop``.
+        """
+        from hyperspy_cmeans import _learning_results as lrio
+        from hyperspy_cmeans.signals import _state
+
+        am = self.axes_manager
+        position = [*am.navigation_axes, *am.signal_axes].index(am[axis])
+        before = _state.axes_fingerprint(self)
+        super().crop(axis, start=start, end=end, convert_units=convert_units)
+        if lrio.has_cluster_results(self):
+            _state.follow_crop(self, position, before)
+
     # ------------------------------------------------------------------
     # Calibration (glue in hyperspy_cmeans._calibration)
     # ------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """The plot methods of the signal class: read the results, draw with :mod:`hyperspy_cmeans._drawing`."""
 
 from hyperspy_cmeans import _drawing as drawing
-from hyperspy_cmeans import _learning_results as lrio
 from hyperspy_cmeans import _phases as phases
 from hyperspy_cmeans.signals import _adapters as adapters
 from hyperspy_cmeans.signals import _results as results
+from hyperspy_cmeans.signals import _state as state
 
 
 def _map_geometry(signal, what):
@@ -126,7 +126,7 @@ def data_space(signal, color_by, max_points, fig=None):
     """
     if color_by not in ("label", "membership"):
         raise ValueError(f"color_by={color_by!r}; use 'label' or 'membership'.")
-    res = lrio.read_cluster_results(signal)
+    res = state.current_results(signal)
     u = res["memberships"].T
     labels = phases.hard_labels(u, res["parameters"].get("assignment_threshold", 0.5))
     return drawing.plot_data_space(

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 
 from hyperspy_cmeans import _checks
-from hyperspy_cmeans import _learning_results as lrio
 from hyperspy_cmeans import _phases as phases
 from hyperspy_cmeans.signals import _adapters as adapters
+from hyperspy_cmeans.signals import _state as state
 
 
 def phase_labels(signal, threshold):
@@ -28,7 +28,7 @@ def phase_labels(signal, threshold):
         masked) and the dict of :func:`hyperspy_cmeans._learning_results.read_cluster_results`.
     """
     threshold = _checks.check_threshold(threshold)
-    res = lrio.read_cluster_results(signal)
+    res = state.current_results(signal)
     return phases.hard_labels(res["memberships"].T, threshold), res
 
 
@@ -45,7 +45,7 @@ def membership_stack(signal):
     hyperspy.signal.BaseSignal
         ``(n_clusters | navigation shape)`` memberships, NaN where masked.
     """
-    res = lrio.read_cluster_results(signal)
+    res = state.current_results(signal)
     return adapters.navigation_stack(
         signal, res["memberships"], f"Cluster memberships of {signal.metadata.General.title}"
     )
@@ -166,7 +166,7 @@ def export_data_space(signal, path):
     pathlib.Path
         The written file.
     """
-    res = lrio.read_cluster_results(signal)
+    res = state.current_results(signal)
     scores = res["scores"]
     u = res["memberships"].T
     labels = phases.hard_labels(u, res["parameters"].get("assignment_threshold", 0.5))
