@@ -291,8 +291,11 @@ def test_fuzzy_cluster_gui_shows_earlier_results(s, ipy):
 def test_no_arguments_displays_the_gui(s, ipy, monkeypatch):
     import IPython.display
 
+    from hyperspy_cmeans._gui import tools
+
     shown = []
     monkeypatch.setattr(IPython.display, "display", shown.append)
+    monkeypatch.setattr(tools, "gui_can_display", lambda: True)  # as in a Jupyter kernel
     assert s.fuzzy_cluster() is None
     assert len(shown) == 1 and isinstance(shown[0], ipy.Box)
 
@@ -418,3 +421,15 @@ def test_tilt_widget_reports_invalid_tilt(s, ipy):
     assert "color:#b00020" in wd["status"].value
     assert y.scale == pytest.approx(17.1875)
     assert wd["reset_button"].disabled
+
+
+def test_no_arguments_outside_jupyter_asks_for_n_clusters(s):
+    """In a plain terminal the GUI cannot show: a clear error instead of a widget repr."""
+    from hyperspy_cmeans._gui.tools import gui_can_display
+
+    assert not gui_can_display()  # pytest is not a Jupyter kernel
+    with pytest.raises(ValueError, match=r"needs a Jupyter notebook. Give n_clusters"):
+        s.fuzzy_cluster()
+    # asking for the widgets explicitly still works (notebooks, tests)
+    widgets = s.fuzzy_cluster(display=False, toolkit="ipywidgets")
+    assert "ipywidgets" in widgets

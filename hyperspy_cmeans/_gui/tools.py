@@ -117,14 +117,38 @@ def open_tool(tool_class, signal, arguments, display=None, toolkit=None, require
         If ``required`` is missing while other value arguments are given.
     """
     given = given_arguments(signal, tool_class.method_name, arguments)
-    if required is not None and given and display is None and toolkit is None:
-        raise ValueError(
-            f"{required} is required: {tool_class.method_name}() got "
-            f"{', '.join(sorted(given))} but no {required}. Give {required}, or call "
-            f"{tool_class.method_name}() without value arguments to open its GUI."
-        )
+    name = tool_class.method_name
+    if required is not None and display is None and toolkit is None:
+        if given:
+            raise ValueError(
+                f"{required} is required: {name}() got {', '.join(sorted(given))} but no "
+                f"{required}. Give {required}, or call {name}() without value arguments to "
+                "open its GUI."
+            )
+        if not gui_can_display():
+            raise ValueError(
+                f"{required} is required: {name}() without arguments opens a GUI, which "
+                f"needs a Jupyter notebook. Give {required}, e.g. s.{name}({required}=4)."
+            )
     tool = tool_class(signal, **given)
     return tool.gui(display=True if display is None else display, toolkit=toolkit)
+
+
+def gui_can_display():
+    """Whether a GUI can be shown: the code runs in a Jupyter (IPython) kernel.
+
+    Returns
+    -------
+    bool
+        False in a plain Python or terminal IPython session, where HyperSpy's
+        ipywidgets GUIs would only print their text representation.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with HyperSpy
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
 
 
 def _split_names(text):
