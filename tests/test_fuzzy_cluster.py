@@ -529,3 +529,60 @@ def test_results_of_other_axes_are_dropped_with_a_warning(small_map):
         with pytest.raises(RuntimeError, match="No fuzzy cluster results"):
             s.cluster_phase_spectra()
     assert s.learning_results.cluster_membership is None
+
+
+# ----------------------------------------------------------------------------
+# exports for quantification
+# ----------------------------------------------------------------------------
+
+
+def test_phase_sums_carry_the_live_time_of_their_members(clustered, tmp_path):
+    s, _ = clustered
+    eds = "Acquisition_instrument.SEM.Detector.EDS."
+    s = s.deepcopy()
+    s.metadata.set_item(eds + "live_time", 0.002)  # per pixel (exspy's convention)
+    s.metadata.set_item(eds + "real_time", 0.0025)
+    labels = s.get_phase_map().data
+    names = ["a", "b", "c", "d"]
+    sums = s.cluster_phase_spectra(statistic="sum", phase_names=names, split=True)
+    means = s.cluster_phase_spectra()
+    assert means.metadata.get_item(eds + "live_time") == pytest.approx(0.002)
+    for k, spectrum in enumerate(sums):
+        members = int((labels == k).sum())
+        np.testing.assert_allclose(spectrum.data, np.asarray(s.data)[labels == k].sum(0))
+        np.testing.assert_allclose(spectrum.data / members, means.data[k], rtol=1e-9)
+        assert spectrum.metadata.get_item(eds + "live_time") == pytest.approx(0.002 * members)
+        assert spectrum.metadata.get_item(eds + "real_time") == pytest.approx(0.0025 * members)
+        assert spectrum.metadata.General.title.startswith(f"Phase {k} ({names[k]}) of ")
+    stack = s.cluster_phase_spectra(statistic="sum")
+    assert not stack.metadata.has_item(eds + "live_time")  # no single time fits every phase
+    assert stack.metadata.Phase_spectra.live_time[0] == pytest.approx(0.002 * (labels == 0).sum())
+    with pytest.raises(ValueError, match="one per cluster"):
+        s.cluster_phase_spectra(phase_names=["x"])
+
+
+def test_exported_msa_files_carry_title_times_and_geometry(clustered, tmp_path):
+    s, _ = clustered
+    s = s.deepcopy()
+    s.set_microscope_parameters(live_time=0.001, tilt_stage=52.0, elevation_angle=35.0)
+    paths = s.export_phase_spectra(tmp_path, phase_names=["chl", "ttn", "rt", "fe"])
+    assert [p.name for p in paths] == [
+        "phase_0_chl.msa",
+        "phase_1_ttn.msa",
+        "phase_2_rt.msa",
+        "phase_3_fe.msa",
+    ]
+    text = paths[2].read_text()
+    members = int((s.get_phase_map().data == 2).sum())
+    header = {}  # first value of each keyword (the format wraps a long TITLE)
+    for line in text.splitlines():
+        if line.startswith("#") and ":" in line:
+            key, value = line[1:].split(":", 1)
+            header.setdefault(key.strip(), value.strip())
+    assert header["TITLE"].startswith("Phase 2 (rt) of ")
+    assert float(header["LIVETIME"]) == pytest.approx(0.001 * members)
+    assert float(header["BEAMKV"]) == s.metadata.Acquisition_instrument.SEM.beam_energy
+    assert float(header["XTILTSTGE"]) == 52.0 and float(header["ELEVANGLE"]) == 35.0
+    back = hs.load(paths[2])
+    assert back.metadata.Signal.signal_type == "EDS_SEM"
+    np.testing.assert_allclose(back.data, s.cluster_phase_spectra(statistic="sum").data[2])

@@ -547,32 +547,96 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
 
         return _results.phase_map(self, threshold)
 
-    def cluster_phase_spectra(self, threshold=0.5, weighting="threshold", show_progressbar=None):
-        """Mean spectrum of each phase, as a plain EDS SEM signal.
+    def cluster_phase_spectra(
+        self,
+        threshold=0.5,
+        weighting="threshold",
+        statistic="mean",
+        phase_names=None,
+        split=False,
+        show_progressbar=None,
+    ):
+        """Spectrum of each phase, as plain EDS SEM signals ready for quantification.
 
         Parameters
         ----------
         threshold : float
-            With ``weighting="threshold"``, the mean of the raw spectra of the
-            pixels whose largest membership exceeds ``threshold`` (the study's
-            rule with 0.5).
+            With ``weighting="threshold"``, the members of a cluster are the
+            pixels whose largest membership, in that cluster, exceeds
+            ``threshold`` (the study's rule with 0.5).
         weighting : {"threshold", "membership"}
-            ``"threshold"``: hard-member mean; ``"membership"``: mean
-            weighted by ``u**m`` over all pixels.
+            ``"threshold"``: the hard members; ``"membership"``: every pixel,
+            weighted by ``u**m``.
+        statistic : {"mean", "sum"}
+            ``"mean"``: the mean spectrum per pixel; ``"sum"``: the sum over
+            the members, in counts (what quantification software expects,
+            with the matching live time).
+        phase_names : list of str, optional
+            One name per cluster (e.g. ``["rutile", "titanite", ...]``), used
+            in the titles and the metadata.
+        split : bool
+            Return a list with one signal per phase, each with its own title
+            (``"Phase k (name) of <map>"``) and detector times, instead of a
+            stack. Save each as .msa for other software.
         show_progressbar : bool or None
             Progress bar for the pass over lazy data.
 
         Returns
         -------
-        exspy.signals.EDSSEMSpectrum
-            ``(n_clusters | channels)`` with this map's energy axis, elements,
-            X-ray lines and microscope metadata, signal type ``EDS_SEM`` so
-            that .msa export and other software read it as EDS. A cluster with
-            no pixel above the threshold gives a warning and a NaN spectrum.
+        exspy.signals.EDSSEMSpectrum or list of exspy.signals.EDSSEMSpectrum
+            ``(n_clusters | channels)``, or one spectrum per phase with
+            ``split=True``: this map's energy axis, elements, X-ray lines and
+            microscope metadata (beam energy, stage tilt, detector angles),
+            signal type ``EDS_SEM`` so that .msa export and other software
+            read it as EDS. A cluster with no member gives a warning and a
+            NaN spectrum.
+
+        Notes
+        -----
+        Detector times follow exspy's convention that a map's live and real
+        times are per pixel (``EDSSpectrum.sum`` multiplies them by the number
+        of pixels summed): a mean spectrum keeps them, a phase's sum gets
+        them times its number of members (its weight sum with
+        ``weighting="membership"``). A stack of sums cannot hold one time per
+        phase, so its times are listed in ``metadata.Phase_spectra`` instead;
+        use ``split=True`` to export.
         """
         from hyperspy_cmeans.signals import _results
 
-        return _results.phase_spectra(self, threshold, weighting, show_progressbar)
+        return _results.phase_spectra(
+            self, threshold, weighting, statistic, phase_names, split, show_progressbar
+        )
+
+    def export_phase_spectra(
+        self, folder, threshold=0.5, statistic="sum", phase_names=None, extension="msa"
+    ):
+        """Write one file per phase (EMSA/MSA by default) for quantification elsewhere.
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            Output folder (created if needed).
+        threshold : float
+            Membership threshold of the members.
+        statistic : {"sum", "mean"}
+            Counts summed over the members (default, with the matching live
+            and real times) or the mean spectrum per pixel.
+        phase_names : list of str, optional
+            One name per cluster, used in titles and file names.
+        extension : str
+            File format, by extension (any RosettaSciIO writer of 1-D
+            spectra: ``"msa"``, ``"hspy"`` ...).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files, ``phase_<k>[_<name>].<extension>``.
+        """
+        from hyperspy_cmeans.signals import _results
+
+        return _results.export_phase_spectra(
+            self, folder, threshold, statistic, phase_names, extension
+        )
 
     def plot_cluster_memberships(self, per_row=4, fig=None):
         """Plot the membership map of every cluster, framed in its cluster colour.
