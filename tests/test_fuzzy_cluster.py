@@ -524,7 +524,8 @@ def test_signal_crop_cuts_the_cluster_spectra(small_map):
 def test_results_of_other_axes_are_dropped_with_a_warning(small_map):
     s = small_map.deepcopy()
     s.fuzzy_cluster(3, "fcm", n_init=2, random_state=0)
-    s.axes_manager.navigation_axes[0].offset = 1e3  # as if the map were another one
+    s.data = np.asarray(s.data)[:, :-2]  # another shape under the stored results
+    s.get_dimensions_from_data()
     with pytest.warns(UserWarning, match=r"dropped.*Run fuzzy_cluster\(\) again"):
         with pytest.raises(RuntimeError, match="No fuzzy cluster results"):
             s.cluster_phase_spectra()
@@ -586,3 +587,13 @@ def test_exported_msa_files_carry_title_times_and_geometry(clustered, tmp_path):
     back = hs.load(paths[2])
     assert back.metadata.Signal.signal_type == "EDS_SEM"
     np.testing.assert_allclose(back.data, s.cluster_phase_spectra(statistic="sum").data[2])
+
+
+def test_recalibrated_axes_keep_the_results(small_map):
+    """Units or calibration changes keep pixels and channels: results stay."""
+    s = small_map.deepcopy()
+    s.fuzzy_cluster(3, "fcm", n_init=2, random_state=0)
+    before = s.cluster_phase_spectra().data
+    s.axes_manager.signal_axes[0].convert_to_units("eV")
+    s.tilt_correct_scale(stage_tilt=52)
+    np.testing.assert_array_equal(s.cluster_phase_spectra().data, before)

@@ -18,6 +18,7 @@ from hyperspy_cmeans._drawing.clusters import (
     plot_memberships_per_n,
     plot_phase_map,
     plot_phase_spectra,
+    readable_extent,
 )
 from hyperspy_cmeans._drawing.overview import plot_cluster_overview, plot_membership_profiles
 
@@ -35,4 +36,5 @@ __all__ = [
     "plot_memberships_per_n",
     "plot_phase_map",
     "plot_phase_spectra",
+    "readable_extent",
 ]

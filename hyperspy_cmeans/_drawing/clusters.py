@@ -68,6 +68,37 @@ def image_extent(axes):
     return [x0 - dx / 2, x0 + dx * (nx - 0.5), y0 + dy * (ny - 0.5), y0 - dy / 2]
 
 
+#: Length units and their size in metres.
+_LENGTHS = {"nm": 1e-9, "µm": 1e-6, "um": 1e-6, "mm": 1e-3, "m": 1.0}
+
+
+def readable_extent(extent, units):
+    """An image extent in the length unit that reads best (800000 nm -> 800 µm).
+
+    Parameters
+    ----------
+    extent : list of float or None
+        ``imshow`` extent in ``units``.
+    units : str
+        Length units of the extent (other units are left alone).
+
+    Returns
+    -------
+    tuple
+        ``(extent, units)``: the field's width is between 1 and 1000 of the
+        returned unit whenever one of nm, µm, mm, m allows it.
+    """
+    if extent is None or units not in _LENGTHS:
+        return extent, units
+    width = max(abs(extent[1] - extent[0]), abs(extent[3] - extent[2])) * _LENGTHS[units]
+    best = "nm"
+    for name in ("nm", "µm", "mm", "m"):
+        if width / _LENGTHS[name] >= 1:
+            best = name
+    factor = _LENGTHS[units] / _LENGTHS[best]
+    return [v * factor for v in extent], best
+
+
 def _new_axes(ax, figsize):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
@@ -248,22 +279,74 @@ def plot_phase_map(
     return ax
 
 
+def _label_levels(positions, min_gap):
+    """Stagger labels at sorted ``positions``: level 0, 1, 2 ... where they would touch."""
+    levels = []
+    last_at_level = {}
+    for x in positions:
+        level = 0
+        while level in last_at_level and x - last_at_level[level] < min_gap:
+            level += 1
+        last_at_level[level] = x
+        levels.append(level)
+    return levels
+
+
+def intensity_limits(energy, spectra, low_energy_cut, xlim):
+    """``(low, high)`` intensity range of the spectra over ``xlim``, ignoring the zero peak.
+
+    Parameters
+    ----------
+    energy : numpy.ndarray
+        Channel energies.
+    spectra : numpy.ndarray
+        ``(n, n_channels)``.
+    low_energy_cut : float
+        Channels below this energy (the detector's zero-energy noise peak)
+        do not set the scale.
+    xlim : tuple of float
+        Plotted energy range.
+
+    Returns
+    -------
+    tuple of float
+        The smallest and largest finite value in range (0, 1 without any).
+    """
+    inside = (energy >= max(low_energy_cut, xlim[0])) & (energy <= xlim[1])
+    values = spectra[:, inside] if inside.any() else spectra
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    return float(finite.min()), float(finite.max())
+
+
 def plot_phase_spectra(
-    energy, spectra, line_energies=None, log=False, title=None, labels=None, ax=None
+    energy,
+    spectra,
+    line_energies=None,
+    log=False,
+    title=None,
+    labels=None,
+    ax=None,
+    units="keV",
+    xlim=None,
+    ylabel="mean counts per pixel",
 ):
     """Phase spectra in cascade, coloured as the phase map, X-ray lines marked.
 
     Spectrum ``k`` is drawn in cluster ``k``'s colour, labelled ``labels[k]``
     (default ``"cluster k"``), and offset by ``k`` steps above the first one.
+    The intensity scale ignores the detector's zero-energy peak, and line
+    labels that would overlap are staggered.
 
     Parameters
     ----------
     energy : numpy.ndarray
-        ``(n_channels,)`` channel energies in keV.
+        ``(n_channels,)`` channel energies in ``units``.
     spectra : numpy.ndarray
-        ``(n_clusters, n_channels)`` mean spectra.
+        ``(n_clusters, n_channels)`` spectra.
     line_energies : dict, optional
-        ``{"Fe_Ka": 6.4039, ...}`` lines to mark with labelled vertical lines.
+        ``{"Fe_Ka": 6.4039, ...}`` lines to mark, in ``units``.
     log : bool
         Logarithmic intensity axis (no cascade offset then).
     title : str, optional
@@ -272,18 +355,28 @@ def plot_phase_spectra(
         Legend entries, one per spectrum.
     ax : matplotlib.axes.Axes, optional
         Where to draw (a new figure by default).
+    units : str
+        Energy units (``"keV"`` or ``"eV"``).
+    xlim : tuple of float, optional
+        Energy range to show; default the whole axis.
+    ylabel : str
+        Intensity label.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn in; ``ax.lines[k]`` is spectrum ``k``.
+        The axes drawn in; the curve labelled ``"cluster k"`` is spectrum ``k``.
     """
     spectra = np.asarray(spectra, dtype=float)
+    energy = np.asarray(energy, dtype=float)
     n = len(spectra)
     colors = cluster_colors(n)
     ax = _new_axes(ax, (9, 1.2 + 1.3 * n))
-    peak = np.nanmax(spectra) if np.isfinite(spectra).any() else 1.0
-    step = 0.0 if log else 0.6 * peak
+    xlim = (float(energy[0]), float(energy[-1])) if xlim is None else tuple(xlim)
+    # the zero-energy (noise) peak sits below about 0.15 keV
+    cut = 0.15 * (1000.0 if units == "eV" else 1.0)
+    low, high = intensity_limits(energy, spectra, cut, xlim)
+    step = 0.0 if log else 0.6 * high
     for k in range(n):
         label = labels[k] if labels else f"cluster {k}"
         ax.plot(energy, spectra[k] + step * k, color=colors[k], lw=1.0, label=label)
@@ -292,15 +385,25 @@ def plot_phase_spectra(
     ax.legend(handles[::-1], texts[::-1], loc="upper right", frameon=False)
     if log:
         ax.set_yscale("log")
-    top = ax.get_ylim()[1]
-    for name, e in sorted((line_energies or {}).items(), key=lambda kv: kv[1]):
-        if energy[0] <= e <= energy[-1]:
-            ax.axvline(e, color="0.5", lw=0.6, ls=":", zorder=0)
-            label = name.replace("_", " ")
-            ax.text(e, top, label, rotation=90, va="top", ha="right", fontsize=7, color="0.3")
-    ax.set_xlabel("Energy (keV)")
-    ax.set_ylabel("mean counts per pixel" + ("" if log else " (offset)"))
-    ax.set_xlim(energy[0], energy[-1])
+        positive = spectra[(spectra > 0) & np.isfinite(spectra)]
+        floor = max(float(positive.min()), high * 1e-4) if positive.size else 1e-3
+        ax.set_ylim(floor, high * 3)
+        top = high * 3
+    else:
+        top = step * (n - 1) + high * 1.15
+        ax.set_ylim(min(low, 0.0), top)
+    shown = sorted(
+        (e, name) for name, e in (line_energies or {}).items() if xlim[0] <= e <= xlim[1]
+    )
+    levels = _label_levels([e for e, _ in shown], 0.018 * (xlim[1] - xlim[0]))
+    for (e, name), level in zip(shown, levels, strict=True):
+        ax.axvline(e, color="0.5", lw=0.6, ls=":", zorder=0)
+        y = top / (1.0 + 0.6 * level) if log else top - 0.09 * top * level
+        text = name.replace("_", " ")
+        ax.text(e, y, text, rotation=90, va="top", ha="right", fontsize=7, color="0.3")
+    ax.set_xlabel(f"Energy ({units})")
+    ax.set_ylabel(ylabel + ("" if log else " (offset)"))
+    ax.set_xlim(*xlim)
     if title:
         ax.set_title(title)
     return ax

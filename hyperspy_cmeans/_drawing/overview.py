@@ -21,6 +21,8 @@ def plot_cluster_overview(
     line_energies=None,
     per_row=5,
     fig=None,
+    units="keV",
+    xlim=None,
 ):
     """Membership maps and the phase map side by side, optionally with the phase spectra.
 
@@ -38,11 +40,15 @@ def plot_cluster_overview(
         Channel energies and ``(n_clusters, n_channels)`` phase spectra: drawn
         in a row below the maps when given.
     line_energies : dict, optional
-        X-ray lines to mark on the spectra.
+        X-ray lines to mark on the spectra (in ``units``).
     per_row : int
         Map panels per row.
     fig : matplotlib.figure.Figure, optional
         Figure to draw in (a new pyplot figure by default).
+    units : str
+        Energy units of the spectra.
+    xlim : tuple of float, optional
+        Energy range of the spectra.
 
     Returns
     -------
@@ -84,7 +90,7 @@ def plot_cluster_overview(
     )
     if spectra is not None:
         ax = fig.add_subplot(grid[map_rows, :])
-        plot_phase_spectra(energy, spectra, line_energies, ax=ax)
+        plot_phase_spectra(energy, spectra, line_energies, ax=ax, units=units, xlim=xlim)
         drawn.append(ax)
     if title:
         fig.suptitle(title, fontsize=10)

@@ -275,19 +275,27 @@ def navigation_coordinates(signal):
     return coords, names
 
 
-def line_energies(signal):
-    """Energies (keV) of the X-ray lines in ``metadata.Sample``.
+def line_energies(signal, extra=None):
+    """Energies (keV) of the X-ray lines in ``metadata.Sample``, and of extra ones.
 
     Parameters
     ----------
     signal : exspy.signals.EDSSpectrum
         An EDS signal.
+    extra : list of str, optional
+        More lines (``"C_Ka"``) or elements (``"Pt"``: its main line in range),
+        e.g. lines found in the spectrum but not listed in the metadata.
 
     Returns
     -------
     dict
-        ``{"Fe_Ka": 6.4039, ...}`` for ``Sample.xray_lines``, or for the main
-        lines of ``Sample.elements`` when no lines are set.
+        ``{"Fe_Ka": 6.4039, ...}`` for ``Sample.xray_lines`` (or the main lines
+        of ``Sample.elements`` when no lines are set) and ``extra``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown element or line in ``extra``.
     """
     from exspy.material import elements as database
 
@@ -296,8 +304,22 @@ def line_energies(signal):
         lines = signal._get_lines_from_elements(
             signal.metadata.Sample.elements, only_one=True, only_lines=("a",)
         )
+    extra = [str(x) for x in (extra or [])]
+    elements = [x for x in extra if "_" not in x]
+    unknown = [x for x in elements if x not in database]
+    if unknown:
+        raise ValueError(
+            f"unknown element(s) {unknown}; give element symbols or lines like 'C_Ka'."
+        )
+    if elements:
+        lines += signal._get_lines_from_elements(elements, only_one=True, only_lines=("a",))
+    lines += [x for x in extra if "_" in x]
     energies = {}
     for line in lines:
-        element, name = line.split("_")
-        energies[line] = float(database[element].Atomic_properties.Xray_lines[name]["energy (keV)"])
+        element, name = line.split("_", 1)
+        try:
+            info = database[element].Atomic_properties.Xray_lines[name]
+        except (KeyError, AttributeError):
+            raise ValueError(f"unknown X-ray line {line!r}; use names like 'Fe_Ka'.") from None
+        energies[line] = float(info["energy (keV)"])
     return energies

@@ -688,8 +688,10 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             :meth:`cluster_phase_spectra`.
         weighting : {"threshold", "membership"}
             As in :meth:`cluster_phase_spectra`.
-        xray_lines : bool
-            Mark the X-ray lines of ``metadata.Sample``.
+        xray_lines : bool or list of str
+            True: mark the X-ray lines of ``metadata.Sample``; a list of lines
+            or elements (``["C_Ka", "Pt"]``) marks those too, e.g. lines found
+            in the spectrum but missing from the metadata; False: none.
         log : bool
             Logarithmic intensity axis instead of a cascade.
         ax : matplotlib.axes.Axes, optional

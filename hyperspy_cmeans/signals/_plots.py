@@ -16,7 +16,7 @@ def _map_geometry(signal, what):
             f"{signal.axes_manager.navigation_dimension}. Use get_cluster_memberships() / "
             "get_phase_map() and plot the signal (or a slice of it) with HyperSpy."
         )
-    return drawing.image_extent(calibration), units
+    return drawing.readable_extent(drawing.image_extent(calibration), units)
 
 
 def cluster_memberships(signal, per_row, fig=None):
@@ -76,6 +76,42 @@ def phase_map(signal, threshold, ax=None):
     )
 
 
+def _energy_factor(units):
+    """Axis units per keV (X-ray line energies are in keV)."""
+    return {"keV": 1.0, "eV": 1000.0}.get(units, 1.0)
+
+
+def spectrum_range(signal, lines_kev):
+    """The energy range worth showing: up to the highest line of interest or the beam energy.
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        The map (its energy axis and beam energy).
+    lines_kev : dict
+        The marked lines, in keV.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)`` in the axis units: from the axis start to the highest
+        line plus a margin (max(1 keV, 15 %)), never beyond the beam energy
+        (no X-rays there) or the axis end.
+    """
+    axis = signal.axes_manager.signal_axes[0]
+    factor = _energy_factor(axis.units)
+    end = float(axis.axis[-1])
+    high = end
+    beam = signal.metadata.get_item("Acquisition_instrument.SEM.beam_energy", None)
+    if beam:
+        high = min(high, float(beam) * factor)
+    if lines_kev:
+        top = max(lines_kev.values())
+        high = min(high, (top + max(1.0, 0.15 * top)) * factor)
+    low = float(axis.axis[0])
+    return low, max(high, low + (end - low) * 0.05)
+
+
 def phase_spectra(signal, threshold, weighting, xray_lines, log, ax=None):
     """Draw the phase spectra (see ``plot_phase_spectra``).
 
@@ -83,10 +119,13 @@ def phase_spectra(signal, threshold, weighting, xray_lines, log, ax=None):
     ----------
     signal : EDSSEMCmeansSpectrum
         A clustered map.
-    threshold, weighting
+    threshold : float
+        Membership threshold of the members.
+    weighting : {"threshold", "membership"}
         As in ``cluster_phase_spectra``.
-    xray_lines : bool
-        Mark the X-ray lines of ``metadata.Sample``.
+    xray_lines : bool or list of str
+        True: mark the lines of ``metadata.Sample``; a list: those and these
+        lines or elements; False: none.
     log : bool
         Logarithmic intensity axis.
     ax : matplotlib.axes.Axes, optional
@@ -98,10 +137,22 @@ def phase_spectra(signal, threshold, weighting, xray_lines, log, ax=None):
         The axes drawn in.
     """
     spectra = results.phase_spectra(signal, threshold, weighting)
-    energy = signal.axes_manager.signal_axes[0].axis
-    lines = adapters.line_energies(signal) if xray_lines else None
+    axis = signal.axes_manager.signal_axes[0]
+    lines = {}
+    if xray_lines is not False and xray_lines is not None:
+        extra = None if xray_lines is True else list(xray_lines)
+        lines = adapters.line_energies(signal, extra)
+    factor = _energy_factor(axis.units)
+    units = axis.units if isinstance(axis.units, str) and axis.units else "keV"
     return drawing.plot_phase_spectra(
-        energy, spectra.data, lines, log=log, title=spectra.metadata.General.title, ax=ax
+        axis.axis,
+        spectra.data,
+        {name: e * factor for name, e in lines.items()},
+        log=log,
+        title=spectra.metadata.General.title,
+        ax=ax,
+        units=units,
+        xlim=spectrum_range(signal, lines),
     )
 
 
@@ -163,11 +214,23 @@ def cluster_overview(signal, threshold, title=None, with_spectra=False, fig=None
     extent, _ = _map_geometry(signal, "the cluster overview")
     stack = results.membership_stack(signal)
     pm = results.phase_map(signal, threshold)
-    spectra = energy = lines = None
+    spectra = energy = lines = xlim = None
+    axis = signal.axes_manager.signal_axes[0]
     if with_spectra:
         spectra = results.phase_spectra(signal, threshold, "threshold").data
-        energy = signal.axes_manager.signal_axes[0].axis
-        lines = adapters.line_energies(signal)
+        energy = axis.axis
+        lines_kev = adapters.line_energies(signal)
+        lines = {name: e * _energy_factor(axis.units) for name, e in lines_kev.items()}
+        xlim = spectrum_range(signal, lines_kev)
     return drawing.plot_cluster_overview(
-        stack.data, pm.data, extent, title, energy, spectra, lines, fig=fig
+        stack.data,
+        pm.data,
+        extent,
+        title,
+        energy,
+        spectra,
+        lines,
+        fig=fig,
+        units=axis.units or "keV",
+        xlim=xlim,
     )

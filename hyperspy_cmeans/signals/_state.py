@@ -7,7 +7,9 @@ the memberships of the remaining pixels and recomputes the cluster spectra
 from the cropped data; a signal crop cuts the cluster spectra to the kept
 channels (exact: sums over channels are per channel). Any other change of the
 axes under the results (a transpose, data replaced with another shape)
-drops them with a warning that says to re-run (:func:`current_results`).
+drops them with a warning that says to re-run (:func:`current_results`);
+a new calibration of the axes (units, offsets, scales) keeps them, as pixels
+and channels still correspond.
 HyperSpy itself drops ``learning_results`` in ``inav``, ``isig`` and
 ``rebin``.
 """
@@ -44,14 +46,11 @@ def axes_fingerprint(signal):
     ]
 
 
-def _matches(signal, recorded):
-    current = axes_fingerprint(signal)
-    if recorded is None or len(current) != len(recorded):
-        return recorded is None
-    return all(
-        int(r[0]) == c[0] and np.isclose(r[1], c[1]) and np.isclose(r[2], c[2])
-        for r, c in zip(recorded, current, strict=True)
-    )
+def _same_sizes(recorded, current):
+    """Whether two fingerprints have the same axis sizes (calibrations may differ)."""
+    if recorded is None or len(recorded) != len(current):
+        return False
+    return all(int(r[0]) == int(c[0]) for r, c in zip(recorded, current, strict=True))
 
 
 def drop_cluster_results(signal, reason):
@@ -95,7 +94,8 @@ def current_results(signal):
     res = lrio.read_cluster_results(signal)
     recorded = res["parameters"].get("axes")
     n_pixels = signal.axes_manager.navigation_size
-    if not _matches(signal, recorded) or res["memberships"].shape[1] != n_pixels:
+    stale = recorded is not None and not _same_sizes(recorded, axes_fingerprint(signal))
+    if stale or res["memberships"].shape[1] != n_pixels:
         drop_cluster_results(
             signal,
             "the signal's axes changed since it was clustered "
@@ -127,7 +127,7 @@ def follow_crop(signal, axis_index, before):
     """
     lr = signal.learning_results
     params = dict(lr.fuzzy_cluster_parameters)
-    if not _matches_before(params.get("axes"), before):
+    if not _same_sizes(params.get("axes"), before):
         return  # results of other axes: current_results() deals with them
     after = axes_fingerprint(signal)
     start, stop = _index_range(before[axis_index], after[axis_index])
@@ -142,15 +142,6 @@ def follow_crop(signal, axis_index, before):
         _crop_pixels(signal, axis_index, start, stop, before, params)
     params["axes"] = after
     lr.fuzzy_cluster_parameters = params
-
-
-def _matches_before(recorded, before):
-    if recorded is None or len(recorded) != len(before):
-        return False
-    return all(
-        int(r[0]) == int(b[0]) and np.isclose(r[1], b[1]) and np.isclose(r[2], b[2])
-        for r, b in zip(recorded, before, strict=True)
-    )
 
 
 def _cut(value, start, stop):
