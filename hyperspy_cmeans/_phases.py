@@ -8,7 +8,7 @@ which is the order HyperSpy uses for its ``(n_clusters, n_pixels)`` results.
 import dask
 import dask.array as da
 import numpy as np
-from threadpoolctl import threadpool_limits
+from hyperspy_cmeans._threads import single_threaded_blas
 
 UNASSIGNED = -1
 
@@ -117,7 +117,7 @@ def cluster_sums(X, labels, weights):
         ok = wrows.any(axis=1)
         if not ok.all():  # skip masked / weightless pixels (they may hold NaN)
             rows, wrows = rows[ok], wrows[ok]
-        with threadpool_limits(1):  # one task per core already
+        with single_threaded_blas():  # one task per core already
             out = wrows.T @ rows.astype(np.float64)
         return out.reshape((1,) * nav_ndim + out.shape)
 
