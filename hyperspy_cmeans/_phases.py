@@ -8,6 +8,7 @@ which is the order HyperSpy uses for its ``(n_clusters, n_pixels)`` results.
 import dask
 import dask.array as da
 import numpy as np
+
 from hyperspy_cmeans._threads import single_threaded_blas
 
 UNASSIGNED = -1

@@ -201,7 +201,7 @@ def test_clear_message_without_gui_packages():
             print("MESSAGE:", error)
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr
     assert "MESSAGE:" in out.stdout
     assert "pip install hyperspy_cmeans[gui-jupyter]" in out.stdout
