@@ -597,3 +597,16 @@ def test_recalibrated_axes_keep_the_results(small_map):
     s.axes_manager.signal_axes[0].convert_to_units("eV")
     s.tilt_correct_scale(stage_tilt=52)
     np.testing.assert_array_equal(s.cluster_phase_spectra().data, before)
+
+
+@pytest.mark.parametrize("value", [0.0, 3.0])
+@pytest.mark.parametrize("lazy", [False, True])
+def test_constant_map_is_refused(value, lazy):
+    s = EDSSEMCmeansSpectrum(np.full((12, 10, 64), value))
+    s = s.as_lazy() if lazy else s
+    snap = _snapshot(s)
+    with pytest.raises(ValueError, match="no variation to cluster"):
+        s.fuzzy_cluster(2, "fcm", n_init=1, random_state=0)
+    with pytest.raises(ValueError, match="no variation to cluster"):
+        s.estimate_number_of_fuzzy_clusters([2, 3], algorithm="fcm", n_init=1)
+    _assert_unchanged(s, snap)

@@ -248,6 +248,12 @@ def _pca_space(signal, setup, keep):
         space = pca_scores(spectra, setup.n_components, setup.preprocessing)  # no copy of the map
     else:
         space = pca_scores(spectra[keep][:, ~sig_mask], setup.n_components, setup.preprocessing)
+    if not np.all(np.isfinite(space.explained_variance_ratio)):
+        raise ValueError(
+            "The map has no variation to cluster: every pixel has the same spectrum (an "
+            "all-zero or constant map?). Check the data, or mask the empty region with "
+            "navigation_mask."
+        )
     info = {
         "source": "pca",
         "preprocessing": setup.preprocessing,
