@@ -214,7 +214,9 @@ def test_clear_message_without_gui_packages():
 
 def test_fuzzy_cluster_widget_runs_and_previews(s, ipy):
     wd = s.fuzzy_cluster(**KWARGS)["ipywidgets"]["wdict"]
-    assert wd["preview"].value == b""  # no results yet
+    assert wd["preview"].value == b""  # no results yet ...
+    (empty,) = wd["preview_box"].children  # ... so a message, not a broken image
+    assert isinstance(empty, ipy.HTML) and "Press <b>Run</b>" in empty.value
     wd["n_clusters"].value = 3
     wd["algorithm"].value = "probabilistic"
     wd["m"].value = 1.8
@@ -224,6 +226,7 @@ def test_fuzzy_cluster_widget_runs_and_previews(s, ipy):
     wd["random_state"].value = 5
     wd["assignment_threshold"].value = 0.6
     click(wd, "run_button")
+    assert wd["preview_box"].children == (wd["preview"],)
     lr = s.learning_results
     assert lr.number_of_clusters == 3
     assert lr.cluster_membership.shape == (3, 40 * 36)

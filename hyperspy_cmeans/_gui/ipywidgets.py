@@ -102,9 +102,10 @@ def fuzzy_cluster_ipy(obj, **kwargs):
         ``{"widget": container, "wdict": widgets}`` with the keys
         ``n_clusters``, ``algorithm``, ``m``, ``source``, ``n_components``,
         ``preprocessing``, ``n_init``, ``random_state``,
-        ``assignment_threshold``, ``run_button``, ``status`` and ``preview``
-        (an :class:`ipywidgets.Image` holding PNG bytes, empty before the
-        first result).
+        ``assignment_threshold``, ``run_button``, ``status``, ``preview`` (an
+        :class:`ipywidgets.Image` holding PNG bytes, empty before the first
+        result) and ``preview_box`` (shows a message instead of the image
+        until there is a result).
     """
     wdict = {
         "n_clusters": ipywidgets.BoundedIntText(min=2, max=1000),
@@ -124,11 +125,18 @@ def fuzzy_cluster_ipy(obj, **kwargs):
     run = ipywidgets.Button(description="Run", button_style="primary", tooltip="Run fuzzy_cluster")
     status = ipywidgets.HTML()
     preview = ipywidgets.Image(format="png", layout=ipywidgets.Layout(max_width="100%"))
-    wdict.update(run_button=run, status=status, preview=preview)
+    # an empty Image renders as a broken-image icon: show a message until there is a result
+    placeholder = ipywidgets.HTML(
+        '<div style="color:#666;padding:2em;border:1px dashed #bbb">'
+        "Press <b>Run</b> to see the membership maps and the phase map here.</div>"
+    )
+    preview_box = ipywidgets.Box([placeholder])
+    wdict.update(run_button=run, status=status, preview=preview, preview_box=preview_box)
 
     def show_preview():
         if obj.has_results:
             preview.value = _png(obj.preview_figure())
+            preview_box.children = [preview]
 
     def done(_):
         show_preview()
@@ -156,7 +164,7 @@ def fuzzy_cluster_ipy(obj, **kwargs):
     box = ipywidgets.HBox(
         [
             ipywidgets.VBox(rows + [ipywidgets.HBox([run]), status], layout={"min_width": "320px"}),
-            preview,
+            preview_box,
         ]
     )
     return {"widget": box, "wdict": wdict}
