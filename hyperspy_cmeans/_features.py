@@ -122,7 +122,7 @@ def _validate(shape, n_components, preprocessing):
         )
 
 
-def pca_scores(X, n_components=3, preprocessing="standard", keep=None):
+def pca_scores(X, n_components=3, preprocessing="composition", keep=None):
     """Project the spectra of a map on their first principal components.
 
     Parameters
