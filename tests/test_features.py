@@ -82,7 +82,7 @@ def test_poisson_and_composition_equal_numpy(counts, monkeypatch):
 
 
 def test_composition_scores_do_not_depend_on_pixel_intensity(counts):
-    """Pixels made three times brighter keep their "composition" scores, not their "poisson" ones."""
+    """Pixels made 3x brighter keep their "composition" scores, not their "poisson" ones."""
     brighter = counts.astype(float)
     rows = np.arange(0, 6000, 600)  # 10 of 6000 pixels: the axes barely move
     brighter[rows] *= 3
