@@ -16,15 +16,37 @@ unfolded float64 array (see ``benchmarks/RESULTS.md``).
 
 Preprocessing (each channel is a variable, each pixel an observation):
 
-``"standard"``
-    centre each channel and divide by its standard deviation (the study's
-    ``sklearn.preprocessing.scale``); channels with zero variance are left at 1.
-``"center"``
-    centre each channel only (plain PCA).
+``"composition"``
+    the principal axes of ``"poisson"`` (the Keenan–Kotula weighted, centred
+    map), but each pixel is projected as its composition, the spectrum divided
+    by its total count ``a_i`` (times the mean total, so that a pixel of mean
+    total gets its ``"poisson"`` score), then the scores are centred. The data
+    space then depends on what a pixel is made of, not on how many counts it
+    has (topography, shadowing of the detector, beam-current drift), as in the
+    study, whose per-pixel standardisation (``"snv"``) also removes the
+    intensity; the axes keep the Poisson weighting, which gives low-count
+    pixels little weight, so they stay robust at low dose. Pixels with no
+    counts are put at the mean composition (score 0).
 ``"poisson"``
     Keenan & Kotula (2004) Poisson weighting for counting data: divide pixel
     ``i``, channel ``j`` by ``sqrt(a_i * b_j)`` where ``a`` is the total count of
-    each pixel and ``b`` the mean spectrum, then centre.
+    each pixel and ``b`` the mean spectrum, then centre. Pixels with a total
+    ``<= 0`` and channels with a mean ``<= 0`` (possible in a denoised,
+    reconstructed map) get a weight of 0.
+``"snv"``
+    the study's preprocessing: each pixel's spectrum is standardised across
+    its channels (``sklearn.preprocessing.scale(X, axis=1)``, the "standard
+    normal variate" of spectroscopy: subtract the spectrum's mean, divide by
+    its standard deviation; a flat spectrum is only centred), then centred
+    PCA. On the study's own map it reproduces the published data space
+    (see ``hyperspy_cmeans.data.qv120_published_result``).
+``"standard"``
+    centre each channel and divide by its standard deviation (scikit-learn's
+    ``StandardScaler``, a z-score per channel); channels with zero variance are
+    left at 1. It gives every channel, even one holding only noise or only the
+    residual of a denoised map, unit variance.
+``"center"``
+    centre each channel only (plain PCA).
 """
 
 from dataclasses import dataclass
@@ -34,7 +56,9 @@ import dask.array as da
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-PREPROCESSING = ("standard", "center", "poisson")
+PREPROCESSING = ("standard", "center", "poisson", "composition", "snv")
+#: Preprocessings that weight pixels and channels by the counts (Keenan–Kotula).
+_POISSON_WEIGHTED = ("poisson", "composition")
 
 
 @dataclass
@@ -51,11 +75,12 @@ class DataSpace:
     explained_variance_ratio : numpy.ndarray
         Fraction of the preprocessed data's total variance per component.
     mean : numpy.ndarray
-        Mean of each used channel after the Poisson weighting (if any).
+        Mean of each used channel after the preprocessing (Poisson weighting
+        or per-pixel standardisation), before centring.
     scale : numpy.ndarray
         Divisor of each used channel (standard deviation or 1).
     preprocessing : str
-        One of ``"standard"``, ``"center"``, ``"poisson"``.
+        One of :data:`PREPROCESSING`.
     """
 
     scores: np.ndarray
@@ -97,7 +122,7 @@ def _validate(shape, n_components, preprocessing):
         )
 
 
-def pca_scores(X, n_components=3, preprocessing="standard", keep=None):
+def pca_scores(X, n_components=3, preprocessing="composition", keep=None):
     """Project the spectra of a map on their first principal components.
 
     Parameters
@@ -111,8 +136,9 @@ def pca_scores(X, n_components=3, preprocessing="standard", keep=None):
         there is one).
     n_components : int
         Number of principal components to keep.
-    preprocessing : {"standard", "center", "poisson"}
-        How each channel is scaled before PCA (see the module docstring).
+    preprocessing : {"standard", "center", "poisson", "composition", "snv"}
+        How the spectra are weighted or scaled before PCA (see the module
+        docstring).
     keep : numpy.ndarray of bool, optional
         For dask input: ``navigation_shape`` mask of the pixels to use
         (masked pixels may hold NaN). Default: all.
@@ -152,11 +178,28 @@ def _poisson_weights(row_totals, column_sums, n_pixels):
     return row_w, col_w
 
 
-def _block_rows(block, keep, row_w, col_w, dtype):
+def _standardise_rows(rows):
+    """Standard normal variate of each row, in place: ``(x - mean(x)) / std(x)``.
+
+    The mean and (population) standard deviation are taken over the row's
+    channels in float64, as ``sklearn.preprocessing.scale(rows, axis=1)``; a
+    row with zero spread is only centred.
+    """
+    mean = rows.mean(1, dtype=np.float64)
+    sq = np.einsum("ij,ij->i", rows, rows, dtype=np.float64) / rows.shape[1]
+    std = np.sqrt(np.clip(sq - mean**2, 0.0, None))
+    std = np.where(std > 10 * np.finfo(rows.dtype).eps * np.maximum(1.0, np.abs(mean)), std, 1.0)
+    rows -= mean.astype(rows.dtype)[:, None]
+    rows /= std.astype(rows.dtype)[:, None]
+    return rows
+
+
+def _block_rows(block, keep, row_w, col_w, dtype, snv=False):
     """``(pixels, channels)`` rows of a block in ``dtype``, masked rows zeroed, weighted.
 
     One conversion copy; the NaN/inf check and the masking only happen when
-    they can matter (float data, masked pixels).
+    they can matter (float data, masked pixels). ``snv`` standardises each row
+    across its channels (:func:`_standardise_rows`) before the masking.
     """
     rows = block.reshape(-1, block.shape[-1]).astype(dtype)
     masked = not keep.all()
@@ -164,12 +207,14 @@ def _block_rows(block, keep, row_w, col_w, dtype):
         rows[~keep] = 0
     if block.dtype.kind == "f":
         _check_finite_block(rows)
+    if snv:
+        _standardise_rows(rows)  # a zeroed (masked) row stays zero
     if col_w is not None:
         rows *= (row_w.reshape(-1)[:, None] * col_w[None, :]).astype(dtype, copy=False)
     return rows
 
 
-def _scatter_moments(block, keep, row_w, col_w):
+def _scatter_moments(block, keep, row_w, col_w, snv=False):
     """Sum and second-moment matrix of one block's kept rows, ``(S + 1, S)`` float64.
 
     The expensive product is done in float32 on block-centred rows (no
@@ -185,7 +230,7 @@ def _scatter_moments(block, keep, row_w, col_w):
     if n_kept == 0:
         return out
     with threadpool_limits(1):
-        rows = _block_rows(block, keep, row_w, col_w, np.float32)
+        rows = _block_rows(block, keep, row_w, col_w, np.float32, snv)
         total = rows.sum(0, dtype=np.float64)
         mean = total / n_kept
         rows -= mean.astype(np.float32)
@@ -232,7 +277,8 @@ def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
     block_grid = tuple((1,) * len(c) for c in nav_chunks)
     col_w = None
     row_w_da = da.ones(keep.shape + (1,), chunks=(*nav_chunks, 1))
-    if preprocessing == "poisson":
+    snv = preprocessing == "snv"
+    if preprocessing in _POISSON_WEIGHTED:
         masked = da.where(keep_da, X, 0)
         totals, col_sums = dask.compute(
             masked.sum(-1, dtype=np.float64),
@@ -241,9 +287,15 @@ def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
         )
         row_w, col_w = _poisson_weights(totals, col_sums, n_used)
         row_w_da = da.from_array(row_w[..., None], chunks=(*nav_chunks, 1))
+        if preprocessing == "composition":
+            mean_total = max(float(totals[keep].mean()), 0.0)
+            proj_w = np.zeros_like(totals, dtype=float)
+            positive = totals > 0
+            proj_w[positive] = mean_total / totals[positive]
+            proj_w_da = da.from_array(proj_w[..., None], chunks=(*nav_chunks, 1))
 
     def block_moments(block, keep_block, rw):
-        moments = _scatter_moments(block, keep_block.reshape(-1), rw, col_w)
+        moments = _scatter_moments(block, keep_block.reshape(-1), rw, col_w, snv)
         return moments.reshape((1,) * nav_ndim + moments.shape)
 
     moments = da.map_blocks(
@@ -275,11 +327,18 @@ def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
     weights = components.T / scale[:, None]
     if col_w is not None:
         weights = weights * col_w[:, None]
-    bias = (mean / scale) @ components.T
+    if preprocessing == "composition":
+        # compositions x_i / a_i, times the mean total, on the Poisson-weighted
+        # axes; centred below, on the mean of the pixels that have counts
+        bias = np.zeros(n_components)
+        row_factor = proj_w_da
+    else:
+        bias = (mean / scale) @ components.T
+        row_factor = row_w_da
 
     def project(block, keep_block, rw):
         with threadpool_limits(1):
-            rows = _block_rows(block, keep_block.reshape(-1), None, None, np.float64)
+            rows = _block_rows(block, keep_block.reshape(-1), None, None, np.float64, snv)
             scores = rows @ weights
         if col_w is not None:
             scores *= rw.reshape(-1)[:, None]
@@ -287,10 +346,17 @@ def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
         return scores.reshape(block.shape[:-1] + (n_components,))
 
     scores = da.map_blocks(
-        project, X, keep_da, row_w_da, dtype=np.float64, chunks=(*nav_chunks, (n_components,))
+        project, X, keep_da, row_factor, dtype=np.float64, chunks=(*nav_chunks, (n_components,))
     ).compute(scheduler=scheduler)
+    scores = scores.reshape(-1, n_components)[keep.reshape(-1)]
+    if preprocessing == "composition":
+        # centre on the mean composition; pixels without counts sit at the centre
+        counted = totals[keep] > 0
+        if counted.any():
+            scores -= scores[counted].mean(0)
+        scores[~counted] = 0.0
     return DataSpace(
-        scores=scores.reshape(-1, n_components)[keep.reshape(-1)],
+        scores=scores,
         components=components,
         explained_variance_ratio=explained,
         mean=mean,

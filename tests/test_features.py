@@ -4,7 +4,7 @@ import dask.array as da
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import StandardScaler, scale
 
 from hyperspy_cmeans import _features as features
 from hyperspy_cmeans import _phases as phases
@@ -43,11 +43,91 @@ def test_equals_sklearn(counts, with_std, monkeypatch):
     assert np.all(ours.components[np.arange(3), idx] > 0)
 
 
-def test_numpy_and_dask_maps_agree(counts):
-    a = features.pca_scores(counts, 3, "poisson")
+def test_snv_equals_sklearn(counts, monkeypatch):
+    """``"snv"`` is the study's data space: ``scale(X, axis=1)`` then PCA."""
+    monkeypatch.setattr(features, "MIN_BLOCK_PIXELS", 700)
+    ours = features.pca_scores(counts, 3, "snv")
+    Z = scale(counts.astype(float), axis=1)
+    pca = PCA(3, svd_solver="full").fit(Z)
+    ref = pca.transform(Z)
+    np.testing.assert_allclose(_aligned(ours.scores, ref), ref, atol=1e-4 * np.abs(ref).max())
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio, pca.explained_variance_ratio_, rtol=1e-4
+    )
+
+
+def _poisson_reference(X):
+    """Keenan–Kotula weighted, centred data and its principal axes (NumPy)."""
+    X = X.astype(float)
+    a, b = X.sum(1), X.mean(0)
+    row_w = np.where(a > 0, 1 / np.sqrt(np.where(a > 0, a, 1)), 0)
+    col_w = np.where(b > 0, 1 / np.sqrt(np.where(b > 0, b, 1)), 0)
+    W = X * row_w[:, None] * col_w[None, :]
+    W -= W.mean(0)
+    _, _, vt = np.linalg.svd(W, full_matrices=False)
+    return W, vt[:3], a, col_w
+
+
+def test_poisson_and_composition_equal_numpy(counts, monkeypatch):
+    monkeypatch.setattr(features, "MIN_BLOCK_PIXELS", 700)
+    W, axes, a, col_w = _poisson_reference(counts)
+    ref = W @ axes.T
+    ours = features.pca_scores(counts, 3, "poisson")
+    np.testing.assert_allclose(_aligned(ours.scores, ref), ref, atol=1e-4 * np.abs(ref).max())
+    # "composition": the same axes, pixels projected as spectrum / total (times the mean total)
+    comp = (counts / a[:, None] * a.mean() * col_w[None, :]) @ axes.T
+    comp -= comp.mean(0)
+    ours = features.pca_scores(counts, 3, "composition")
+    np.testing.assert_allclose(_aligned(ours.scores, comp), comp, atol=1e-4 * np.abs(comp).max())
+
+
+def test_composition_scores_do_not_depend_on_pixel_intensity(counts):
+    """Pixels made 3x brighter keep their "composition" scores, not their "poisson" ones."""
+    brighter = counts.astype(float)
+    rows = np.arange(0, 6000, 600)  # 10 of 6000 pixels: the axes barely move
+    brighter[rows] *= 3
+    for preprocessing, moved in (("composition", False), ("poisson", True)):
+        before = features.pca_scores(counts, 2, preprocessing).scores
+        after = features.pca_scores(brighter, 2, preprocessing).scores
+        after = _aligned(after, before)
+        change = np.abs(after[rows] - before[rows]).max() / np.abs(before).max()
+        assert (change > 0.2) if moved else (change < 0.02), (preprocessing, change)
+
+
+@pytest.mark.parametrize("preprocessing", ["poisson", "composition", "snv"])
+def test_numpy_and_dask_maps_agree(counts, preprocessing):
+    a = features.pca_scores(counts, 3, preprocessing)
     cube = da.from_array(counts.reshape(60, 100, 300), chunks=(25, 40, 300))
-    b = features.pca_scores(cube, 3, "poisson")
-    np.testing.assert_allclose(a.scores, b.scores, atol=1e-6)
+    b = features.pca_scores(cube, 3, preprocessing)
+    np.testing.assert_allclose(a.scores, b.scores, atol=1e-6 * np.abs(a.scores).max())
+
+
+@pytest.mark.parametrize("preprocessing", ["poisson", "composition", "snv"])
+def test_masked_dask_pixels_equal_numpy_subset(counts, preprocessing):
+    keep = np.ones((60, 100), dtype=bool)
+    keep[10:20, 30:70] = False
+    cube = counts.reshape(60, 100, 300).astype(float)
+    cube[~keep] = np.nan  # masked pixels may hold NaN
+    b = features.pca_scores(da.from_array(cube, chunks=(25, 40, 300)), 3, preprocessing, keep=keep)
+    a = features.pca_scores(counts[keep.ravel()], 3, preprocessing)
+    # float32 moments over differently composed blocks
+    np.testing.assert_allclose(a.scores, b.scores, atol=1e-5 * np.abs(a.scores).max())
+
+
+@pytest.mark.parametrize("preprocessing", features.PREPROCESSING)
+def test_denoised_map_with_empty_and_negative_values_gives_finite_scores(counts, preprocessing):
+    """A reconstructed map: small negative values, empty pixels and channels, a negative channel."""
+    rng = np.random.default_rng(2)
+    X = counts.astype(np.float32) + rng.normal(0, 0.3, size=counts.shape).astype(np.float32)
+    X[:5] = 0  # pixels without counts
+    X[5] = -0.01  # a pixel with a negative total
+    X[:, 1] = 0  # an empty channel
+    X[:, 2] = -0.02  # a channel with a negative mean
+    space = features.pca_scores(X, 3, preprocessing)
+    assert np.all(np.isfinite(space.scores)) and np.all(np.isfinite(space.components))
+    assert np.all(np.isfinite(space.explained_variance_ratio))
+    if preprocessing == "composition":
+        np.testing.assert_array_equal(space.scores[:6], 0.0)  # no counts: at the mean composition
 
 
 def test_cluster_sums_equal_matrix_products(counts):
