@@ -48,9 +48,16 @@ source : {"pca", "decomposition", "bss"} or BaseSignal or list of BaseSignal, de
 n_components : int or None, default 3
     Number of principal components of the data space (HyperSpy's
     ``number_of_components``).
-preprocessing : {"standard", "center", "poisson"}, default "standard"
-    Channel scaling before PCA: z-score, centring only, or Keenan–Kotula
-    Poisson weighting.
+preprocessing : {"composition", "poisson", "snv", "standard", "center"}, default "composition"
+    How the spectra are scaled before PCA (see :doc:`/algorithms`):
+    ``"composition"`` projects each pixel's composition (its spectrum divided
+    by its total count) on the axes of the Keenan–Kotula Poisson-weighted map,
+    so the data space holds what a pixel is made of, not how bright it is, and
+    stays robust at low dose; ``"poisson"``: Keenan–Kotula weighting;
+    ``"snv"``: the study's own per-pixel standardisation
+    (``sklearn.preprocessing.scale(X, axis=1)``); ``"standard"``: z-score per
+    channel; ``"center"``: centring only. The count weightings
+    (``"composition"``, ``"poisson"``) refuse signed data such as loadings.
 navigation_mask : numpy.ndarray or BaseSignal of bool, optional
     Pixels to leave out (True = excluded), of the navigation shape in NumPy
     order (``(ny, nx)`` for a map); they get NaN membership and no label.

@@ -54,7 +54,9 @@ from dataclasses import dataclass
 import dask
 import dask.array as da
 import numpy as np
-from threadpoolctl import threadpool_limits
+
+from hyperspy_cmeans import _checks
+from hyperspy_cmeans._threads import single_threaded_blas
 
 PREPROCESSING = ("standard", "center", "poisson", "composition", "snv")
 #: Preprocessings that weight pixels and channels by the counts (Keenan–Kotula).
@@ -99,22 +101,49 @@ def _fix_signs(components):
     return components * signs[:, None], signs
 
 
-def _check_finite_block(block):
-    if block.dtype.kind == "f" and not np.all(np.isfinite(block)):
+def _check_finite_block(block, dtype):
+    """Refuse NaN/inf, and finite values that ``dtype`` cannot hold, with what to do."""
+    if block.dtype.kind != "f":
+        return
+    if not np.all(np.isfinite(block)):
         raise ValueError(
             "The data contain NaN or inf values; exclude those pixels with "
             "`navigation_mask` (or those channels with `signal_mask`)."
         )
+    limit = np.finfo(dtype).max
+    if np.finfo(block.dtype).max > limit and np.abs(block).max() > limit:
+        raise ValueError(
+            f"The data hold values above {limit:.3g}, beyond the {np.dtype(dtype).name} "
+            "range of the computation; rescale the data (e.g. s.data /= s.data.max())."
+        )
+
+
+#: Largest share of negative signal that count weighting accepts (denoised maps
+#: have a little: the study's 15-component reconstruction has 0.1 %).
+MAX_NEGATIVE_SHARE = 0.02
+
+
+def _check_counts(preprocessing, negative, positive):
+    """Refuse count weighting of data that are not counts (negated, signed, empty)."""
+    if positive <= 0 and negative <= 0:
+        raise ValueError(
+            "The map has no variation to cluster: it holds no counts (every value is 0). "
+            "Check the data, or mask the empty region with navigation_mask."
+        )
+    if positive <= 0 or negative > MAX_NEGATIVE_SHARE * positive:
+        share = 1.0 if positive <= 0 else negative / (negative + positive)
+        raise ValueError(
+            f"preprocessing={preprocessing!r} weights pixels and channels by their counts, "
+            f"but {100 * share:.3g} % of the signal is negative: these are not counts (a "
+            "negated map, or signed values such as loadings). Use preprocessing='center' or "
+            "'standard' for signed data."
+        )
 
 
 def _validate(shape, n_components, preprocessing):
-    if preprocessing not in PREPROCESSING:
-        raise ValueError(
-            f"preprocessing={preprocessing!r} is not supported; use one of {PREPROCESSING}."
-        )
+    _checks.check_preprocessing(preprocessing, PREPROCESSING)
+    _checks.check_n_components(n_components)
     n_pixels, n_channels = shape
-    if not isinstance(n_components, (int, np.integer)) or n_components < 1:
-        raise ValueError(f"n_components must be a positive integer, got {n_components!r}.")
     if n_components > min(n_pixels, n_channels):
         raise ValueError(
             f"n_components={n_components} is larger than the number of used channels "
@@ -201,12 +230,13 @@ def _block_rows(block, keep, row_w, col_w, dtype, snv=False):
     they can matter (float data, masked pixels). ``snv`` standardises each row
     across its channels (:func:`_standardise_rows`) before the masking.
     """
-    rows = block.reshape(-1, block.shape[-1]).astype(dtype)
+    flat = block.reshape(-1, block.shape[-1])
     masked = not keep.all()
+    if block.dtype.kind == "f":
+        _check_finite_block(flat[keep] if masked else flat, dtype)
+    rows = flat.astype(dtype)
     if masked:
         rows[~keep] = 0
-    if block.dtype.kind == "f":
-        _check_finite_block(rows)
     if snv:
         _standardise_rows(rows)  # a zeroed (masked) row stays zero
     if col_w is not None:
@@ -229,7 +259,7 @@ def _scatter_moments(block, keep, row_w, col_w, snv=False):
     n_kept = int(keep.sum())
     if n_kept == 0:
         return out
-    with threadpool_limits(1):
+    with single_threaded_blas():
         rows = _block_rows(block, keep, row_w, col_w, np.float32, snv)
         total = rows.sum(0, dtype=np.float64)
         mean = total / n_kept
@@ -280,11 +310,13 @@ def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
     snv = preprocessing == "snv"
     if preprocessing in _POISSON_WEIGHTED:
         masked = da.where(keep_da, X, 0)
-        totals, col_sums = dask.compute(
+        totals, col_sums, negative = dask.compute(
             masked.sum(-1, dtype=np.float64),
             masked.sum(tuple(range(nav_ndim)), dtype=np.float64),
+            da.minimum(masked, 0).sum(dtype=np.float64),
             scheduler=scheduler,
         )
+        _check_counts(preprocessing, -float(negative), float(col_sums.sum()) - float(negative))
         row_w, col_w = _poisson_weights(totals, col_sums, n_used)
         row_w_da = da.from_array(row_w[..., None], chunks=(*nav_chunks, 1))
         if preprocessing == "composition":
@@ -321,7 +353,13 @@ def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
     order = np.argsort(eigval)[::-1]
     eigval = np.clip(eigval[order], 0.0, None)
     components, _ = _fix_signs(eigvec[:, order[:n_components]].T)
-    explained = eigval[:n_components] / eigval.sum()
+    total_variance = eigval.sum()
+    # a map without variation has no principal axes: NaN, which the caller refuses
+    explained = (
+        eigval[:n_components] / total_variance
+        if total_variance > 0
+        else np.full(n_components, np.nan)
+    )
 
     # ((x * r * c) - mean) / scale @ C.T  ==  r * (x @ W) - b
     weights = components.T / scale[:, None]
@@ -337,7 +375,7 @@ def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
         row_factor = row_w_da
 
     def project(block, keep_block, rw):
-        with threadpool_limits(1):
+        with single_threaded_blas():
             rows = _block_rows(block, keep_block.reshape(-1), None, None, np.float64, snv)
             scores = rows @ weights
         if col_w is not None:

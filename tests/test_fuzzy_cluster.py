@@ -126,7 +126,7 @@ def test_learning_results_layout(clustered):
     assert lr.cluster_algorithm == "gustafson_kessel(m=2.0)"
     params = lr.fuzzy_cluster_parameters
     assert params["source"] == "pca" and params["n_components"] == 3
-    assert params["preprocessing"] == "standard"
+    assert params["preprocessing"] == "composition"
     assert len(params["explained_variance_ratio"]) == 3
     assert lr.fuzzy_cluster_scores.shape == (n, 3)
     # labels: largest membership above 0.5, otherwise unassigned
@@ -610,3 +610,23 @@ def test_constant_map_is_refused(value, lazy):
     with pytest.raises(ValueError, match="no variation to cluster"):
         s.estimate_number_of_fuzzy_clusters([2, 3], algorithm="fcm", n_init=1)
     _assert_unchanged(s, snap)
+
+
+@pytest.mark.parametrize("preprocessing", ["composition", "poisson"])
+def test_count_weighting_refuses_data_that_are_not_counts(small_map, preprocessing):
+    negated = small_map.deepcopy()
+    negated.data = -np.asarray(negated.data, dtype=float)
+    snap = _snapshot(negated)
+    with pytest.raises(ValueError, match=r"100 % of the signal is negative: these are not counts"):
+        negated.fuzzy_cluster(3, "fcm", preprocessing=preprocessing, n_init=1)
+    _assert_unchanged(negated, snap)
+    # signed data are fine with a preprocessing meant for them
+    negated.fuzzy_cluster(3, "fcm", preprocessing="center", n_init=1, random_state=0)
+
+
+def test_values_beyond_float32_have_their_own_message(small_map):
+    s = small_map.deepcopy()
+    s.change_dtype("float64")
+    s.data[0, 0, 5] = 1e39
+    with pytest.raises(ValueError, match=r"values above 3.4e\+38, beyond the float32 range"):
+        s.fuzzy_cluster(3, "fcm", preprocessing="center", n_init=1)

@@ -211,7 +211,6 @@ def test_defaults_keep_synthetic_accuracy():
     assert evaluation.membership_rmse(u, truth) <= 0.07
 
 
-@pytest.mark.xfail(strict=True, reason="the signal layer (lead) sets these defaults")
 def test_signature_defaults_follow_the_study():
     cls = hyperspy_cmeans.EDSSEMCmeansSpectrum
     for method in (cls.fuzzy_cluster, cls.estimate_number_of_fuzzy_clusters):

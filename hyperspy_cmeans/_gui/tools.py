@@ -308,7 +308,12 @@ class FuzzyClusterTool(_SignalTool):
     n_components = t.Int(
         3, label="Components", desc="number of principal components of the data space"
     )
-    preprocessing = t.Enum(*PREPROCESSING, label="Preprocessing", desc="channel scaling before PCA")
+    preprocessing = t.Enum(
+        "composition",
+        PREPROCESSING,
+        label="Preprocessing",
+        desc="how spectra are scaled before PCA",
+    )
     n_init = t.Int(
         10, label="Restarts", desc="number of random restarts; the best objective is kept"
     )
