@@ -470,16 +470,6 @@ def test_numba_and_numpy_backends_agree(cls):
     np.testing.assert_allclose(a.objective_, b.objective_, rtol=1e-9)
 
 
-@_NEEDS_NUMBA
-def test_parallel_numba_equals_serial_numba():
-    """The parallel loop sums the same blocks in the same order: identical results."""
-    X, _ = make_blobs(20_000, n_features=3, centers=4, random_state=5)
-    a = GustafsonKessel(4, n_init=2, random_state=0, backend="numba").fit(X)
-    b = GustafsonKessel(4, n_init=2, random_state=0, backend="numba-parallel").fit(X)
-    np.testing.assert_array_equal(a.memberships_, b.memberships_)
-    np.testing.assert_array_equal(a.objective_history_, b.objective_history_)
-
-
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.filterwarnings(COINCIDENT)
 def test_properties_of_checks_that_force_one_cluster(cls):

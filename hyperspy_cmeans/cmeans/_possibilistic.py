@@ -1,11 +1,9 @@
 """Possibilistic c-means (Krishnapuram & Keller 1993, 1996)."""
 
-import warnings
-
 import numpy as np
 from scipy.special import logsumexp
 
-from hyperspy_cmeans.cmeans._base import BaseCMeans
+from hyperspy_cmeans.cmeans._base import BaseCMeans, _FitContext
 
 
 class Possibilistic(BaseCMeans):
@@ -59,6 +57,12 @@ class Possibilistic(BaseCMeans):
         Number of starts of the probabilistic stage.
     init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), default="k-means++"
         Initial centres of the probabilistic stage.
+    init_size : int, "auto" or None, default="auto"
+        Number of samples, drawn at random, on which the ``n_init`` starts run to
+        convergence; the start with the lowest objective there is then refined on all
+        samples (so ``n_iter_`` and ``objective_history_`` describe the refinement).
+        ``"auto"`` uses 50,000 samples (all of them when there are fewer), None all
+        samples. Ignored when ``init`` is an array.
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the initialisation.
     eta : float, array-like of shape (n_clusters,) or None, default=None
@@ -66,11 +70,16 @@ class Possibilistic(BaseCMeans):
         from the probabilistic stage with the formula above.
     eta_scale : float, default=1.0
         :math:`K` in the formula above (> 0); ignored when ``eta`` is given.
-    backend : {"auto", "numba", "numba-parallel", "numpy"}, default="auto"
-        Implementation of the pass over the samples: the fused single-threaded numba loop
-        (``"auto"`` when numba is installed), the same loop over numba's threads, or
-        vectorised NumPy; all give the same results up to rounding. The parallel loop
-        pays off only on otherwise idle cores.
+    n_jobs : int or None, default=None
+        Number of worker threads: the starts run side by side, and each pass over all
+        samples is split into blocks of samples. None or -1 use every CPU available to
+        the process (as scikit-learn's ``KMeans`` does); pass 1 when the caller already
+        runs one task per core (e.g. dask worker threads). The result does not depend on
+        it.
+    backend : {"auto", "numba", "numpy"}, default="auto"
+        Implementation of the pass over the samples: the fused numba loop (``"auto"``
+        when numba is installed) or vectorised NumPy; both give the same results up to
+        rounding.
 
     Attributes
     ----------
@@ -111,9 +120,11 @@ class Possibilistic(BaseCMeans):
         tol=1e-4,
         n_init=10,
         init="k-means++",
+        init_size="auto",
         random_state=None,
         eta=None,
         eta_scale=1.0,
+        n_jobs=None,
         backend="auto",
     ):
         super().__init__(
@@ -123,7 +134,9 @@ class Possibilistic(BaseCMeans):
             tol=tol,
             n_init=n_init,
             init=init,
+            init_size=init_size,
             random_state=random_state,
+            n_jobs=n_jobs,
             backend=backend,
         )
         self.eta = eta
@@ -139,29 +152,20 @@ class Possibilistic(BaseCMeans):
             raise ValueError(f"eta must be positive and finite, got eta={self.eta!r}.")
         return eta
 
-    def _fit_model(self, X, rng, backend, eta):
-        def update(centers, norm, res):
-            return self._update_centers(centers, res)[0], None
-
-        fcm, U = self._best_of_starts(
-            X,
-            rng,
-            backend,
-            norm_factory=lambda: None,
-            update=update,
-            stage=" (probabilistic stage)",
-        )
+    def _fit_model(self, X, rng, backend, pool, eta):
+        ctx = _FitContext(backend, pool, lambda: None, self._euclidean_update)
+        fcm = self._fit_starts(X, rng, ctx, stage=" (probabilistic stage)")
         if eta is None:
             weights = np.maximum(fcm.last.weight_sum, np.finfo(np.float64).tiny)
             eta = self.eta_scale * fcm.last.weighted_dist / weights
         # A cluster with all its weight on samples at its centre would get eta = 0; keep
         # the typicality formula finite with a floor relative to the data spread.
         spread = float(np.var(X, axis=0, dtype=np.float64).sum())
-        eta = np.maximum(eta, max(spread * 1e-12, np.finfo(np.float64).tiny))
-        run = self._iterate(X, fcm.centers, None, U, backend, eta=eta, update=update)
-        self._warn_unconverged(int(not run.converged), 1, " (possibilistic stage)", 4)
-        self._store(run, U)
-        self.eta_ = eta
+        ctx.eta = np.maximum(eta, max(spread * 1e-12, np.finfo(np.float64).tiny))
+        run = self._iterate(X, fcm.centers, None, ctx, threaded=True, U=fcm.U)
+        self._warn_unconverged(int(not run.converged), 1, " (possibilistic stage)")
+        self._store(run)
+        self.eta_ = ctx.eta
         self._warn_coincident()
 
     def _warn_coincident(self):
@@ -173,13 +177,12 @@ class Possibilistic(BaseCMeans):
         if close.any():
             rows, cols = np.nonzero(np.triu(close))
             pairs = [(int(i), int(j)) for i, j in zip(rows, cols, strict=True)]
-            warnings.warn(
+            self._warn(
                 f"Possibilistic: clusters {pairs} converged onto the same centre (coincident "
                 f"clusters, the classic PCM failure when clusters overlap). A smaller fuzzifier "
                 f"(m=1.5, whose typicalities fall off faster) or a smaller eta_scale usually "
                 f"keeps them apart.",
                 UserWarning,
-                stacklevel=4,  # the caller of fit
             )
 
     def _model_eta(self):
