@@ -53,12 +53,13 @@ class _Run:
 class _FitContext:
     """What the steps of one fit share: data, backend, worker pool, algorithm hooks."""
 
-    def __init__(self, backend, pool, norm_factory, update, eta=None):
+    def __init__(self, backend, pool, norm_factory, update, eta=None, exponential=False):
         self.backend = backend
         self.pool = pool
         self.norm_factory = norm_factory
         self.update = update
         self.eta = eta
+        self.exponential = exponential
 
 
 class BaseCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -195,6 +196,7 @@ class BaseCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             U = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         kw = {
             "eta": ctx.eta,
+            "exponential": ctx.exponential,
             "scatter": scatter,
             "backend": ctx.backend,
             "pool": ctx.pool if threaded else None,
@@ -335,6 +337,9 @@ class BaseCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     def _model_eta(self):
         return None
 
+    def _model_exponential(self):
+        return False
+
     def _backend(self):
         return resolve_backend(self.backend)
 
@@ -348,6 +353,7 @@ class BaseCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 U,
                 whiten=self._model_whiten(),
                 eta=self._model_eta(),
+                exponential=self._model_exponential(),
                 accumulate=False,
                 backend=self._backend(),
                 pool=pool,

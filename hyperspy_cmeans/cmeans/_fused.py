@@ -26,6 +26,10 @@ except ImportError:  # pragma: no cover - exercised in a subprocess with numba b
     numba = None
     HAVE_NUMBA = False
 
+#: Membership modes of the pass: probabilistic (Bezdek), possibilistic with the
+#: Krishnapuram–Keller 1993 typicality, possibilistic with their 1996 exponential one.
+PROBABILISTIC, POWER, EXPONENTIAL = 0, 1, 2
+
 #: Samples per tile inside a block (the tile is transposed for contiguous loops).
 TILE = 128
 
@@ -88,12 +92,15 @@ def tile_sq_distances(xt, nt, centers, whiten, use_whiten, dt, yt, acc, d2, dmin
 
 
 @_jit
-def tile_typicalities(d2, nt, m, eta, ut):
-    """Possibilistic ``t = 1 / (1 + (d2 / eta)^(1/(m-1)))``."""
+def tile_typicalities(d2, nt, m, eta, mode, ut):
+    """Possibilistic typicalities: ``mode`` 1 ``1 / (1 + (d2 / eta)^(1/(m-1)))``, 2 ``exp(-d2 / eta)``."""
     inv = 1.0 / (m - 1.0)
     for i in range(d2.shape[0]):
         inv_eta = 1.0 / eta[i]
-        if m == 2.0:
+        if mode == EXPONENTIAL:
+            for t in range(nt):
+                ut[i, t] = np.exp(-d2[i, t] * inv_eta)
+        elif m == 2.0:
             for t in range(nt):
                 ut[i, t] = 1.0 / (1.0 + d2[i, t] * inv_eta)
         else:
@@ -165,12 +172,20 @@ def tile_store(U, k0, nt, ut, compare):
 
 
 @_jit
-def tile_objective(ut, d2, nt, m, eta, possibilistic, wt, obj, wdist, wsum):
-    """Weights ``w = u^m`` into ``wt``; add ``sum w``, ``sum w d2`` and the objective."""
+def tile_objective(ut, d2, nt, m, eta, mode, wt, obj, wdist, wsum):
+    """Weights ``w`` into ``wt``; add ``sum w``, ``sum w d2`` and the objective.
+
+    ``w = u^m``, except for exponential typicalities (``mode`` 2), whose weights are
+    ``u``; the possibilistic penalty is ``eta sum (1 - u)^m`` (mode 1) or
+    ``eta sum (u log u - u)`` (mode 2).
+    """
     for i in range(ut.shape[0]):
         s_wd = 0.0
         s_w = 0.0
-        if m == 2.0:
+        if mode == EXPONENTIAL:
+            for t in range(nt):
+                wt[i, t] = ut[i, t]
+        elif m == 2.0:
             for t in range(nt):
                 wt[i, t] = ut[i, t] * ut[i, t]
         else:
@@ -182,11 +197,19 @@ def tile_objective(ut, d2, nt, m, eta, possibilistic, wt, obj, wdist, wsum):
         wdist[i] += s_wd
         obj[i] += s_wd
         wsum[i] += s_w
-        if possibilistic:
+        if mode == POWER:
             s_p = 0.0
             for t in range(nt):
                 c1 = 1.0 - ut[i, t]
                 s_p += c1 * c1 if m == 2.0 else c1**m
+            obj[i] += eta[i] * s_p
+        elif mode == EXPONENTIAL:
+            s_p = 0.0
+            for t in range(nt):
+                u = ut[i, t]
+                s_p -= u
+                if u > 0.0:
+                    s_p += u * np.log(u)
             obj[i] += eta[i] * s_p
 
 
@@ -213,10 +236,11 @@ def tile_moments(xt, nt, centers, wt, scatter, dt, shift, scat):
 
 
 @_jit
-def sweep_block(X, centers, whiten, use_whiten, m, eta, possibilistic, U, flags, start, stop, out):
+def sweep_block(X, centers, whiten, use_whiten, m, eta, mode, U, flags, start, stop, out):
     """Process samples ``start:stop``; return their sums and largest membership change.
 
-    ``flags`` is ``(compare, accumulate, scatter)``; ``out`` is the tuple of per-cluster
+    ``mode`` is :data:`PROBABILISTIC`, :data:`POWER` or :data:`EXPONENTIAL`; ``flags`` is
+    ``(compare, accumulate, scatter)``; ``out`` is the tuple of per-cluster
     accumulators ``(objective, weighted_dist, weight_sum, shift_sum, scatter_sum)`` of
     this block, zeroed by the caller (``scatter_sum`` holds the upper triangle only).
     """
@@ -238,12 +262,12 @@ def sweep_block(X, centers, whiten, use_whiten, m, eta, possibilistic, U, flags,
         nt = min(TILE, stop - k0)
         tile_load(X, k0, nt, xt)
         tile_sq_distances(xt, nt, centers, whiten, use_whiten, dt, yt, acc, d2, dmin)
-        if possibilistic:
-            tile_typicalities(d2, nt, m, eta, ut)
-        else:
+        if mode == PROBABILISTIC:
             tile_memberships(d2, dmin, nt, m, ut, tot)
+        else:
+            tile_typicalities(d2, nt, m, eta, mode, ut)
         change = max(change, tile_store(U, k0, nt, ut, compare))
-        tile_objective(ut, d2, nt, m, eta, possibilistic, wt, obj, wdist, wsum)
+        tile_objective(ut, d2, nt, m, eta, mode, wt, obj, wdist, wsum)
         if accumulate:
             tile_moments(xt, nt, centers, wt, scatter, dt, shift, scat)
     return change
@@ -257,7 +281,7 @@ def sweep_blocks(
     use_whiten,
     m,
     eta,
-    possibilistic,
+    mode,
     U,
     flags,
     bounds,
@@ -285,7 +309,7 @@ def sweep_blocks(
             use_whiten,
             m,
             eta,
-            possibilistic,
+            mode,
             U,
             flags,
             bounds[b],

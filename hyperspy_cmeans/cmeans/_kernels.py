@@ -8,9 +8,10 @@ current centres ``v_i`` (and, for Gustafson–Kessel, a whitening matrix ``W_i``
    whitening is given), always from the difference ``x_k - v_i`` so that a sample lying on
    a centre has a distance of exactly 0;
 2. computes the memberships ``u_ik`` (probabilistic, Bezdek 1981, eq. 11.3; or possibilistic
-   typicalities, Krishnapuram & Keller 1993, eq. 8) and writes them into the output array,
-   recording the largest change with respect to the values that were there before;
-3. adds ``w_ik = u_ik^m`` weighted sums to per-block accumulators: ``sum_k w_ik``,
+   typicalities, Krishnapuram & Keller 1993, eq. 8, or their 1996 exponential form
+   ``exp(-d2_ik / eta_i)``) and writes them into the output array, recording the largest
+   change with respect to the values that were there before;
+3. adds ``w_ik = u_ik^m`` (``u_ik`` for exponential typicalities) weighted sums to per-block accumulators: ``sum_k w_ik``,
    ``sum_k w_ik (x_k - v_i)``, ``sum_k w_ik d2_ik`` (the per-cluster objective) and, when
    asked, ``sum_k w_ik (x_k - v_i)(x_k - v_i)^T`` (Gustafson–Kessel).
 
@@ -53,16 +54,17 @@ class SweepResult:
     Attributes
     ----------
     objective : ndarray of shape (n_clusters,)
-        Per-cluster objective: ``sum_k u_ik^m d2_ik`` (plus
-        ``eta_i sum_k (1 - u_ik)^m`` for possibilistic memberships).
+        Per-cluster objective: ``sum_k w_ik d2_ik`` plus, for possibilistic memberships,
+        ``eta_i sum_k (1 - u_ik)^m`` (1993) or ``eta_i sum_k (u_ik log u_ik - u_ik)``
+        (1996, exponential).
     weight_sum : ndarray of shape (n_clusters,)
-        ``sum_k u_ik^m``.
+        ``sum_k w_ik``.
     weighted_dist : ndarray of shape (n_clusters,)
-        ``sum_k u_ik^m d2_ik`` (equal to ``objective`` for probabilistic memberships).
+        ``sum_k w_ik d2_ik`` (equal to ``objective`` for probabilistic memberships).
     shift_sum : ndarray of shape (n_clusters, n_features)
-        ``sum_k u_ik^m (x_k - v_i)``.
+        ``sum_k w_ik (x_k - v_i)``.
     scatter_sum : ndarray of shape (n_clusters, n_features, n_features) or None
-        ``sum_k u_ik^m (x_k - v_i)(x_k - v_i)^T`` when requested.
+        ``sum_k w_ik (x_k - v_i)(x_k - v_i)^T`` when requested.
     max_change : float
         Largest absolute change of a membership with respect to the values the output
         array held before the sweep (``inf`` when not compared).
@@ -110,28 +112,34 @@ def probabilistic_memberships(d2, m):
     return r
 
 
-def possibilistic_memberships(d2, m, eta):
-    """Possibilistic typicalities (Krishnapuram & Keller 1993, eq. 8).
+def possibilistic_memberships(d2, m, eta, exponential=False):
+    """Possibilistic typicalities (Krishnapuram & Keller 1993, eq. 8, or 1996).
 
-    ``t_ik = 1 / (1 + (d2_ik / eta_i)^(1/(m-1)))``; a sample on a centre has typicality 1
-    there, and a very distant sample tends to 0 without overflow warnings.
+    ``t_ik = 1 / (1 + (d2_ik / eta_i)^(1/(m-1)))`` or, if ``exponential``,
+    ``t_ik = exp(-d2_ik / eta_i)``; a sample on a centre has typicality 1 there, and a very
+    distant sample tends to 0 without overflow warnings.
 
     Parameters
     ----------
     d2 : ndarray of shape (n_samples, n_clusters)
         Squared distances.
     m : float
-        Fuzzifier, > 1.
+        Fuzzifier, > 1 (not used by the exponential form).
     eta : ndarray of shape (n_clusters,)
         Positive scale parameters (squared-distance units).
+    exponential : bool
+        Whether to use the exponential (1996) typicality.
 
     Returns
     -------
     ndarray of shape (n_samples, n_clusters)
         Typicalities in [0, 1], in the dtype of ``d2``.
     """
+    r = d2 / eta.astype(d2.dtype)
+    if exponential:
+        np.negative(r, out=r)
+        return np.exp(r, out=r)
     with np.errstate(over="ignore"):
-        r = d2 / eta.astype(d2.dtype)
         if m != 2.0:
             np.power(r, 1.0 / (m - 1.0), out=r)
         r += 1.0
@@ -198,9 +206,19 @@ class _Partials:
         )
 
 
-def _numpy_blocks(X, centers, whiten, m, eta, U, flags, bounds, b_lo, b_hi, partials):
+def _penalty(u, m, exponential):
+    """Per-cluster possibilistic penalty sums (without the factor eta)."""
+    if not exponential:
+        return _weights(1.0 - u, m).sum(axis=0, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ulogu = np.where(u > 0, u * np.log(u), 0.0)
+    return (ulogu - u).sum(axis=0, dtype=np.float64)
+
+
+def _numpy_blocks(X, centers, whiten, m, eta, mode, U, flags, bounds, b_lo, b_hi, partials):
     """The NumPy pass over blocks ``b_lo:b_hi`` (each a chunk of samples)."""
     compare, accumulate, scatter = flags
+    exponential = mode == _fused.EXPONENTIAL
     p = partials
     for b in range(b_lo, b_hi):
         start, stop = bounds[b], bounds[b + 1]
@@ -209,17 +227,17 @@ def _numpy_blocks(X, centers, whiten, m, eta, U, flags, bounds, b_lo, b_hi, part
         if eta is None:
             u = probabilistic_memberships(d2, m)
         else:
-            u = possibilistic_memberships(d2, m, eta)
+            u = possibilistic_memberships(d2, m, eta, exponential)
         if compare:
             p.max_change[b] = float(np.abs(u - U[start:stop]).max())
         U[start:stop] = u
-        w = _weights(u, m)
+        w = u if exponential else _weights(u, m)
         wd = (w * d2).sum(axis=0, dtype=np.float64)
         p.weighted_dist[b] = wd
         p.objective[b] = wd
         p.weight_sum[b] = w.sum(axis=0, dtype=np.float64)
         if eta is not None:
-            p.objective[b] += eta * _weights(1.0 - u, m).sum(axis=0, dtype=np.float64)
+            p.objective[b] += eta * _penalty(u, m, exponential)
         if accumulate:
             for i in range(centers.shape[0]):
                 wi = w[:, i]
@@ -302,6 +320,7 @@ def sweep(
     *,
     whiten=None,
     eta=None,
+    exponential=False,
     compare=False,
     accumulate=True,
     scatter=False,
@@ -325,6 +344,8 @@ def sweep(
         ``W_i`` with norm matrix ``A_i = W_i W_i^T``; None for the Euclidean norm.
     eta : ndarray of shape (n_clusters,) or None
         Possibilistic scale parameters; None for probabilistic memberships.
+    exponential : bool
+        With ``eta``: exponential (1996) instead of 1993 typicalities.
     compare : bool
         Whether to record the largest change of a membership.
     accumulate : bool
@@ -351,6 +372,10 @@ def sweep(
         eta = np.asarray(eta, dtype=np.float64)
     scatter = bool(scatter and accumulate)
     flags = (bool(compare), bool(accumulate), scatter)
+    if eta is None:
+        mode = _fused.PROBABILISTIC
+    else:
+        mode = _fused.EXPONENTIAL if exponential else _fused.POWER
     bounds = block_bounds(n_samples, n_clusters, n_features, scatter, backend)
     partials = _Partials(len(bounds) - 1, n_clusters, n_features, scatter)
     if backend == "numba":
@@ -361,7 +386,7 @@ def sweep(
         # share one compiled specialisation.
         X_read_only = X.view()
         X_read_only.flags.writeable = False
-        args = (X_read_only, centers, whiten_arg, use_whiten, float(m), eta_arg, eta is not None)
+        args = (X_read_only, centers, whiten_arg, use_whiten, float(m), eta_arg, mode)
         arrays = partials.arrays()
 
         def task(lo, hi):
@@ -370,7 +395,7 @@ def sweep(
     else:
 
         def task(lo, hi):
-            _numpy_blocks(X, centers, whiten, m, eta, U, flags, bounds, lo, hi, partials)
+            _numpy_blocks(X, centers, whiten, m, eta, mode, U, flags, bounds, lo, hi, partials)
 
     _run_groups(pool, len(bounds) - 1, task)
     return partials.reduce(compare, scatter, upper_only=backend == "numba")
