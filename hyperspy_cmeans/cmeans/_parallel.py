@@ -114,23 +114,24 @@ class WorkerPool:
         list
             The tasks' results in the order of ``tasks``.
         """
-        futures = [self._executor.submit(task) for task in tasks]
-        index = {f: i for i, f in enumerate(futures)}
-        results = [None] * len(futures)
-        pending = set(futures)
+        # Only the futures not yet handled are referenced, so that a result handed to
+        # ``on_result`` and dropped there is freed at once (not kept until the end).
+        pending = {self._executor.submit(task): i for i, task in enumerate(tasks)}
+        results = [None] * len(pending)
         try:
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in sorted(done, key=index.get):
-                    value = f.result()  # re-raises a task's exception
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for f in sorted(done, key=pending.get):
+                    i = pending.pop(f)
                     if on_result is None:
-                        results[index[f]] = value
+                        results[i] = f.result()  # re-raises a task's exception
                     else:
-                        on_result(index[f], value)
+                        on_result(i, f.result())
+                del done, f
         except BaseException:
             self.cancelled.set()
-            for f in futures:
+            for f in pending:
                 f.cancel()
-            wait(futures)  # passes under way finish; a second Ctrl-C stops waiting
+            wait(pending)  # passes under way finish; a second Ctrl-C stops waiting
             raise
         return results
