@@ -199,11 +199,13 @@ class GustafsonKessel(BaseCMeans):
     objective_ : float
         Final objective :math:`\sum_{ik} u_{ik}^m d_{ik}^2` in the GK norms.
     objective_history_ : ndarray of shape (n_iter\_ + 1,)
-        Objective of the best start, entry 0 for the initial (Euclidean) memberships.
+        Objective of the final run (the best start, or its refinement on all samples when
+        the starts ran on ``init_size`` samples); entry 0 for its initial memberships
+        (Euclidean norm for a start, the kept start's norms for a refinement).
     n_iter_ : int
-        Number of updates of the best start.
+        Number of updates of the final run.
     converged_ : bool
-        Whether the best start met ``tol`` before ``max_iter``.
+        Whether the final run met ``tol`` before ``max_iter``.
     n_features_in_ : int
         Number of features seen in ``fit``.
 

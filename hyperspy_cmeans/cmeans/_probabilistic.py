@@ -70,12 +70,13 @@ class Probabilistic(BaseCMeans):
     objective_ : float
         Final value of :math:`J_m`.
     objective_history_ : ndarray of shape (n_iter\_ + 1,)
-        :math:`J_m` of the best start: entry 0 for the memberships of the initial centres,
-        entry ``t`` after the ``t``-th update. Non-increasing.
+        :math:`J_m` of the final run (the best start, or its refinement on all samples
+        when the starts ran on ``init_size`` samples): entry 0 for the memberships of its
+        initial centres, entry ``t`` after the ``t``-th update. Non-increasing.
     n_iter_ : int
-        Number of centre updates of the best start.
+        Number of centre updates of the final run.
     converged_ : bool
-        Whether the best start met ``tol`` before ``max_iter``.
+        Whether the final run met ``tol`` before ``max_iter``.
     n_features_in_ : int
         Number of features seen in ``fit``.
 
