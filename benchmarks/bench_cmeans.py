@@ -539,22 +539,52 @@ def ratios(results, sizes):
 
 
 def notes(results, sizes):
-    """Observations computed from the largest size run."""
-    size = sizes[-1]
-    rows = results[size]["rows"]
+    """Observations computed from the measurements."""
+    from sklearn.metrics import adjusted_rand_score
 
-    def t(name):
-        return rows[name]["time"] if "time" in rows.get(name, {}) else None
+    out = ["### Notes", ""]
+    for size in sizes:
+        rows = results[size]["rows"]
 
-    out = [f"### Notes (n = {size})", ""]
-    for kind in ("FCM", "GK", "PCM"):
-        a, b = t(f"ours {kind} n_init=10 numba"), t(f"ours {kind} n_init=10 numpy")
+        def t(name, rows=rows):
+            return rows[name]["time"] if "time" in rows.get(name, {}) else None
+
+        parts = []
+        for kind in ("FCM", "GK", "PCM"):
+            a, b = t(f"ours {kind} n_init=10 numba"), t(f"ours {kind} n_init=10 numpy")
+            if a and b:
+                parts.append(f"{kind} {b / a:.1f}x")
+        if parts:
+            out.append(f"- {size}: NumPy fallback / numba, n_init=10: " + ", ".join(parts) + ".")
+        a, b = t("ours GK n_init=10 numba"), t("ours GK n_init=10 numba, n_jobs=1")
         if a and b:
-            out.append(f"- {kind} n_init=10: NumPy fallback / numba = {b / a:.1f}x.")
-    a, b = t("ours GK n_init=10 numba"), t("ours GK n_init=10 numba, n_jobs=1")
-    if a and b:
-        out.append(f"- GK n_init=10, 2 threads vs 1: {b / a:.2f}x faster.")
-    out.append("")
+            out.append(f"- {size}: GK n_init=10 with 1 thread / 2 threads: {b / a:.2f}.")
+        full = rows.get("ours GK n_init=10 numba, starts on all samples", {})
+        sub = rows.get("ours GK n_init=10 numba", {})
+        if "time" in full and "time" in sub:
+            ari = adjusted_rand_score(full["labels"], sub["labels"])
+            out.append(
+                f"- {size}: GK n_init=10, starts on all samples (2 threads) / starts on 50,000 "
+                f"samples refined on all: {full['time'] / sub['time']:.1f}x the time, ARI "
+                f"between the two partitions {ari:.4f}, own objective ratio "
+                f"{full['objective_own'] / sub['objective_own']:.6f}."
+            )
+    out += [
+        "- How the engine reaches the targets (issue 14): the n_init starts run on 50,000 "
+        "random samples (init_size='auto'), side by side in worker threads (the numba pass "
+        "releases the GIL), and only the best start is refined on all samples, each pass "
+        "split into blocks over both cores; the alternative, all starts on all samples in "
+        "two threads, is the row 'starts on all samples'. The partition and the objective "
+        "are those of the starts on all samples (columns ARI and J_2).",
+        "- k-means++ seeding is scikit-learn's `kmeans_plusplus`; measured against the former "
+        "hand-written greedy seeding on the same machine (load 6.5, 3 repeats): 1M samples "
+        "0.64-1.25 s against 0.97-1.10 s, 4M 2.8-3.5 s against 3.0-5.3 s; with init_size "
+        "it only seeds 50,000 samples anyway.",
+        "- Possibilistic defaults (issue 13): Krishnapuram-Keller 1996 exponential "
+        "typicalities with alpha-cut scales; the former default (1993 form, m = 2, weighted "
+        "scales) merged clusters on these maps (ARI vs truth 0.76-0.82).",
+        "",
+    ]
     return out
 
 
