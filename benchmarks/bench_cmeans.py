@@ -569,6 +569,21 @@ def notes(results, sizes):
                 f"between the two partitions {ari:.4f}, own objective ratio "
                 f"{full['objective_own'] / sub['objective_own']:.6f}."
             )
+    loads = [
+        row["load_mean"]
+        for size in sizes
+        for row in results[size]["rows"].values()
+        if "load_mean" in row
+    ]
+    n_cpus = os.cpu_count() or 1
+    if loads and np.mean(loads) > n_cpus:
+        out.append(
+            f"- The mean load average during the runs was {np.mean(loads):.1f} on {n_cpus} "
+            "cores (other jobs): every time is inflated, threads could not run side by side "
+            "(compare 1 and 2 threads above), and KMeans' OpenMP loops, whose threads wait for "
+            "each other at every step, probably lose more than our independent threads; "
+            "ratios measured on a quiet machine may be less favourable to ours."
+        )
     out += [
         "- How the engine reaches the targets (issue 14): the n_init starts run on 50,000 "
         "random samples (init_size='auto'), side by side in worker threads (the numba pass "
