@@ -589,8 +589,8 @@ def notes(results, sizes):
         "random samples (init_size='auto'), side by side in worker threads (the numba pass "
         "releases the GIL), and only the best start is refined on all samples, each pass "
         "split into blocks over both cores; the alternative, all starts on all samples in "
-        "two threads, is the row 'starts on all samples'. The partition and the objective "
-        "are those of the starts on all samples (columns ARI and J_2).",
+        "two threads, is the row 'starts on all samples'. Where both ran (262k, 1M), the "
+        "partition and the objective are those of the starts on all samples (ARI, J_2).",
         "- k-means++ seeding is scikit-learn's `kmeans_plusplus`; measured against the former "
         "hand-written greedy seeding on the same machine (load 6.5, 3 repeats): 1M samples "
         "0.64-1.25 s against 0.97-1.10 s, 4M 2.8-3.5 s against 3.0-5.3 s; with init_size "
