@@ -1,7 +1,9 @@
 """Fuzzy c-means engine: probabilistic, possibilistic and Gustafson–Kessel estimators.
 
-Needs only NumPy, SciPy and scikit-learn (numba, when installed, speeds up the pass over
-the samples); nothing here imports HyperSpy.
+Needs NumPy, SciPy, scikit-learn and numba (which compiles the pass over the samples; without
+it a vectorised NumPy pass gives the same results 5-6x slower); nothing here imports
+HyperSpy. The fits use every available core by default (``n_jobs``) and run their ``n_init``
+starts on a random subsample, refining the best on all samples (``init_size``).
 
 Estimators (scikit-learn API: ``fit``, ``predict``, ``predict_membership``,
 ``predict_proba``, ``transform``, ``score``):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from hyperspy_cmeans.cmeans._base import BaseCMeans
+from hyperspy_cmeans.cmeans._base import BaseCMeans, _FitContext
 from hyperspy_cmeans.cmeans._kernels import NUMPY_CHUNK
 
 
@@ -149,6 +149,12 @@ class GustafsonKessel(BaseCMeans):
         ``init`` is an array.
     init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), default="k-means++"
         Initial centres.
+    init_size : int, "auto" or None, default="auto"
+        Number of samples, drawn at random, on which the ``n_init`` starts run to
+        convergence; the start with the lowest objective there is then refined on all
+        samples (so ``n_iter_`` and ``objective_history_`` describe the refinement).
+        ``"auto"`` uses 50,000 samples (all of them when there are fewer), None all
+        samples. Ignored when ``init`` is an array.
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the initialisation.
     rho : float, array-like of shape (n_clusters,) or None, default=None
@@ -161,11 +167,16 @@ class GustafsonKessel(BaseCMeans):
         Largest allowed ratio of the largest to the smallest eigenvalue of a fuzzy
         covariance (:math:`\beta`; Babuška et al. use 1e15 in double precision; 1e10 keeps
         the whitened distances accurate to about 1e-6 relative).
-    backend : {"auto", "numba", "numba-parallel", "numpy"}, default="auto"
-        Implementation of the pass over the samples: the fused single-threaded numba loop
-        (``"auto"`` when numba is installed), the same loop over numba's threads, or
-        vectorised NumPy; all give the same results up to rounding. The parallel loop
-        pays off only on otherwise idle cores.
+    n_jobs : int or None, default=None
+        Number of worker threads: the starts run side by side, and each pass over all
+        samples is split into blocks of samples. None or -1 use every CPU available to
+        the process (as scikit-learn's ``KMeans`` does); pass 1 when the caller already
+        runs one task per core (e.g. dask worker threads). The result does not depend on
+        it.
+    backend : {"auto", "numba", "numpy"}, default="auto"
+        Implementation of the pass over the samples: the fused numba loop (``"auto"``
+        when numba is installed) or vectorised NumPy; both give the same results up to
+        rounding.
 
     Attributes
     ----------
@@ -188,11 +199,13 @@ class GustafsonKessel(BaseCMeans):
     objective_ : float
         Final objective :math:`\sum_{ik} u_{ik}^m d_{ik}^2` in the GK norms.
     objective_history_ : ndarray of shape (n_iter\_ + 1,)
-        Objective of the best start, entry 0 for the initial (Euclidean) memberships.
+        Objective of the final run (the best start, or its refinement on all samples when
+        the starts ran on ``init_size`` samples); entry 0 for its initial memberships
+        (Euclidean norm for a start, the kept start's norms for a refinement).
     n_iter_ : int
-        Number of updates of the best start.
+        Number of updates of the final run.
     converged_ : bool
-        Whether the best start met ``tol`` before ``max_iter``.
+        Whether the final run met ``tol`` before ``max_iter``.
     n_features_in_ : int
         Number of features seen in ``fit``.
 
@@ -224,10 +237,12 @@ class GustafsonKessel(BaseCMeans):
         tol=1e-4,
         n_init=10,
         init="k-means++",
+        init_size="auto",
         random_state=None,
         rho=None,
         gamma=0.0,
         max_condition=1e10,
+        n_jobs=None,
         backend="auto",
     ):
         super().__init__(
@@ -237,7 +252,9 @@ class GustafsonKessel(BaseCMeans):
             tol=tol,
             n_init=n_init,
             init=init,
+            init_size=init_size,
             random_state=random_state,
+            n_jobs=n_jobs,
             backend=backend,
         )
         self.rho = rho
@@ -257,7 +274,7 @@ class GustafsonKessel(BaseCMeans):
             )
         return rho
 
-    def _fit_model(self, X, rng, backend, rho):
+    def _fit_model(self, X, rng, backend, pool, rho):
         n_features = X.shape[1]
         scale = covariance_scale(data_covariance(X), self.max_condition)
         eye = np.eye(n_features)
@@ -295,8 +312,8 @@ class GustafsonKessel(BaseCMeans):
             new["whiten"][ok] = whiten[ok]
             return new_centers, new
 
-        best, U = self._best_of_starts(X, rng, backend, norm_factory=initial_norm, update=update)
-        self._store(best, U)
+        best = self._fit_starts(X, rng, _FitContext(backend, pool, initial_norm, update))
+        self._store(best)
         self.covariances_ = best.norm["cov"]
         self.norm_matrices_ = best.norm["A"]
         self.whitening_matrices_ = best.norm["whiten"].astype(X.dtype)

@@ -8,9 +8,10 @@ current centres ``v_i`` (and, for Gustafson–Kessel, a whitening matrix ``W_i``
    whitening is given), always from the difference ``x_k - v_i`` so that a sample lying on
    a centre has a distance of exactly 0;
 2. computes the memberships ``u_ik`` (probabilistic, Bezdek 1981, eq. 11.3; or possibilistic
-   typicalities, Krishnapuram & Keller 1993, eq. 8) and writes them into the output array,
-   recording the largest change with respect to the values that were there before;
-3. adds ``w_ik = u_ik^m`` weighted sums to per-block accumulators: ``sum_k w_ik``,
+   typicalities, Krishnapuram & Keller 1993, eq. 8, or their 1996 exponential form
+   ``exp(-d2_ik / eta_i)``) and writes them into the output array, recording the largest
+   change with respect to the values that were there before;
+3. adds ``w_ik = u_ik^m`` (``u_ik`` for exponential typicalities) weighted sums to per-block accumulators: ``sum_k w_ik``,
    ``sum_k w_ik (x_k - v_i)``, ``sum_k w_ik d2_ik`` (the per-cluster objective) and, when
    asked, ``sum_k w_ik (x_k - v_i)(x_k - v_i)^T`` (Gustafson–Kessel).
 
@@ -21,33 +22,27 @@ moments. Per-block partial sums are reduced in block order, so results do not de
 number of threads.
 
 Two implementations give the same results up to rounding: vectorised NumPy over chunks of
-samples (always available) and, when numba is installed, a fused, parallel loop that reads
-each sample once. Neither builds an array larger than ``n_samples x n_clusters`` (the
-memberships) plus a fixed-size chunk.
+samples (always available) and, when numba is installed, the fused loop of
+:mod:`hyperspy_cmeans.cmeans._fused` that reads each sample once. Both release the GIL, so
+the blocks can be spread over the threads of a :class:`~._parallel.WorkerPool`. Neither
+builds an array larger than ``n_samples x n_clusters`` (the memberships) plus a fixed-size
+chunk.
 """
 
 import numpy as np
 
-try:  # numba is optional: the NumPy path below gives the same results.
-    import numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    numba = None
-    HAVE_NUMBA = False
+from hyperspy_cmeans.cmeans import _fused
+from hyperspy_cmeans.cmeans._fused import HAVE_NUMBA
 
 #: Samples per chunk in the NumPy implementation (bounds its temporary memory).
 NUMPY_CHUNK = 32768
 
-#: Upper bound on the number of parallel blocks in the numba implementation.
+#: Upper bound on the number of blocks (units of work for the threads) in the numba
+#: implementation.
 MAX_BLOCKS = 256
 
-#: Samples per tile inside a numba block (the tile is transposed for contiguous loops).
-TILE = 128
-
-#: Below this smallest squared distance a sample's memberships use the overflow-free ratio
-#: form (and the exact one-hot rule at 0) instead of reciprocals.
-SAFE_MIN_SQ_DISTANCE = 1e-280
+#: Smallest number of samples per block in the numba implementation.
+MIN_BLOCK = 2048
 
 #: Memory budget (bytes) for the numba per-block covariance accumulators.
 BLOCK_COV_BUDGET = 16 * 2**20
@@ -59,16 +54,17 @@ class SweepResult:
     Attributes
     ----------
     objective : ndarray of shape (n_clusters,)
-        Per-cluster objective: ``sum_k u_ik^m d2_ik`` (plus
-        ``eta_i sum_k (1 - u_ik)^m`` for possibilistic memberships).
+        Per-cluster objective: ``sum_k w_ik d2_ik`` plus, for possibilistic memberships,
+        ``eta_i sum_k (1 - u_ik)^m`` (1993) or ``eta_i sum_k (u_ik log u_ik - u_ik)``
+        (1996, exponential).
     weight_sum : ndarray of shape (n_clusters,)
-        ``sum_k u_ik^m``.
+        ``sum_k w_ik``.
     weighted_dist : ndarray of shape (n_clusters,)
-        ``sum_k u_ik^m d2_ik`` (equal to ``objective`` for probabilistic memberships).
+        ``sum_k w_ik d2_ik`` (equal to ``objective`` for probabilistic memberships).
     shift_sum : ndarray of shape (n_clusters, n_features)
-        ``sum_k u_ik^m (x_k - v_i)``.
+        ``sum_k w_ik (x_k - v_i)``.
     scatter_sum : ndarray of shape (n_clusters, n_features, n_features) or None
-        ``sum_k u_ik^m (x_k - v_i)(x_k - v_i)^T`` when requested.
+        ``sum_k w_ik (x_k - v_i)(x_k - v_i)^T`` when requested.
     max_change : float
         Largest absolute change of a membership with respect to the values the output
         array held before the sweep (``inf`` when not compared).
@@ -116,28 +112,34 @@ def probabilistic_memberships(d2, m):
     return r
 
 
-def possibilistic_memberships(d2, m, eta):
-    """Possibilistic typicalities (Krishnapuram & Keller 1993, eq. 8).
+def possibilistic_memberships(d2, m, eta, exponential=False):
+    """Possibilistic typicalities (Krishnapuram & Keller 1993, eq. 8, or 1996).
 
-    ``t_ik = 1 / (1 + (d2_ik / eta_i)^(1/(m-1)))``; a sample on a centre has typicality 1
-    there, and a very distant sample tends to 0 without overflow warnings.
+    ``t_ik = 1 / (1 + (d2_ik / eta_i)^(1/(m-1)))`` or, if ``exponential``,
+    ``t_ik = exp(-d2_ik / eta_i)``; a sample on a centre has typicality 1 there, and a very
+    distant sample tends to 0 without overflow warnings.
 
     Parameters
     ----------
     d2 : ndarray of shape (n_samples, n_clusters)
         Squared distances.
     m : float
-        Fuzzifier, > 1.
+        Fuzzifier, > 1 (not used by the exponential form).
     eta : ndarray of shape (n_clusters,)
         Positive scale parameters (squared-distance units).
+    exponential : bool
+        Whether to use the exponential (1996) typicality.
 
     Returns
     -------
     ndarray of shape (n_samples, n_clusters)
         Typicalities in [0, 1], in the dtype of ``d2``.
     """
+    r = d2 / eta.astype(d2.dtype)
+    if exponential:
+        np.negative(r, out=r)
+        return np.exp(r, out=r)
     with np.errstate(over="ignore"):
-        r = d2 / eta.astype(d2.dtype)
         if m != 2.0:
             np.power(r, 1.0 / (m - 1.0), out=r)
         r += 1.0
@@ -164,348 +166,128 @@ def _chunk_sq_distances(Xc, centers, whiten, keep_diffs):
     return d2, diffs
 
 
-def _sweep_numpy(X, centers, whiten, m, eta, U, compare, accumulate, scatter):
-    n_samples, n_features = X.shape
-    n_clusters = centers.shape[0]
-    objective = np.zeros(n_clusters)
-    weight_sum = np.zeros(n_clusters)
-    weighted_dist = np.zeros(n_clusters)
-    shift_sum = np.zeros((n_clusters, n_features))
-    scatter_sum = np.zeros((n_clusters, n_features, n_features)) if scatter else None
-    max_change = 0.0 if compare else np.inf
-    for start in range(0, n_samples, NUMPY_CHUNK):
-        stop = min(start + NUMPY_CHUNK, n_samples)
+class _Partials:
+    """Per-block partial sums of one pass (row ``b`` for block ``b``)."""
+
+    def __init__(self, n_blocks, n_clusters, n_features, scatter):
+        self.objective = np.zeros((n_blocks, n_clusters))
+        self.weighted_dist = np.zeros((n_blocks, n_clusters))
+        self.weight_sum = np.zeros((n_blocks, n_clusters))
+        self.shift_sum = np.zeros((n_blocks, n_clusters, n_features))
+        shape = (n_blocks if scatter else 1, n_clusters, n_features, n_features)
+        self.scatter_sum = np.zeros(shape)
+        self.max_change = np.zeros(n_blocks)
+
+    def arrays(self):
+        return (
+            self.objective,
+            self.weighted_dist,
+            self.weight_sum,
+            self.shift_sum,
+            self.scatter_sum,
+            self.max_change,
+        )
+
+    def reduce(self, compare, scatter, upper_only):
+        """Sum the blocks in block order (the same whatever thread computed them)."""
+        if scatter:
+            total = self.scatter_sum.sum(axis=0)
+            if upper_only:  # the fused pass fills the upper triangle
+                total = np.triu(total) + np.triu(total, 1).transpose(0, 2, 1)
+        else:
+            total = None
+        return SweepResult(
+            self.objective.sum(axis=0),
+            self.weight_sum.sum(axis=0),
+            self.weighted_dist.sum(axis=0),
+            self.shift_sum.sum(axis=0),
+            total,
+            float(self.max_change.max()) if compare else np.inf,
+        )
+
+
+def _penalty(u, m, exponential):
+    """Per-cluster possibilistic penalty sums (without the factor eta)."""
+    if not exponential:
+        return _weights(1.0 - u, m).sum(axis=0, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ulogu = np.where(u > 0, u * np.log(u), 0.0)
+    return (ulogu - u).sum(axis=0, dtype=np.float64)
+
+
+def _numpy_blocks(X, centers, whiten, m, eta, mode, U, flags, bounds, b_lo, b_hi, partials):
+    """The NumPy pass over blocks ``b_lo:b_hi`` (each a chunk of samples)."""
+    compare, accumulate, scatter = flags
+    exponential = mode == _fused.EXPONENTIAL
+    p = partials
+    for b in range(b_lo, b_hi):
+        start, stop = bounds[b], bounds[b + 1]
         Xc = X[start:stop]
         d2, diffs = _chunk_sq_distances(Xc, centers, whiten, accumulate)
         if eta is None:
             u = probabilistic_memberships(d2, m)
         else:
-            u = possibilistic_memberships(d2, m, eta)
+            u = possibilistic_memberships(d2, m, eta, exponential)
         if compare:
-            max_change = max(max_change, float(np.abs(u - U[start:stop]).max()))
+            p.max_change[b] = float(np.abs(u - U[start:stop]).max())
         U[start:stop] = u
-        w = _weights(u, m)
+        w = u if exponential else _weights(u, m)
         wd = (w * d2).sum(axis=0, dtype=np.float64)
-        weighted_dist += wd
-        objective += wd
+        p.weighted_dist[b] = wd
+        p.objective[b] = wd
+        p.weight_sum[b] = w.sum(axis=0, dtype=np.float64)
         if eta is not None:
-            objective += eta * _weights(1.0 - u, m).sum(axis=0, dtype=np.float64)
+            p.objective[b] += eta * _penalty(u, m, exponential)
         if accumulate:
-            weight_sum += w.sum(axis=0, dtype=np.float64)
-            for i in range(n_clusters):
+            for i in range(centers.shape[0]):
                 wi = w[:, i]
-                shift_sum[i] += wi @ diffs[i]
+                p.shift_sum[b, i] = wi @ diffs[i]
                 if scatter:
-                    scatter_sum[i] += (diffs[i] * wi[:, None]).T @ diffs[i]
-    return SweepResult(objective, weight_sum, weighted_dist, shift_sum, scatter_sum, max_change)
+                    p.scatter_sum[b, i] = (diffs[i] * wi[:, None]).T @ diffs[i]
 
 
-if HAVE_NUMBA:
-    _FASTMATH = {"reassoc", "contract"}  # lets LLVM vectorise the sums over a tile
-
-    # error_model="numpy": 1 / 0 gives inf instead of raising; such samples (distance 0)
-    # are then handled by the exact one-hot rule.
-    @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
-    def _sweep_block(
-        X,
-        centers,
-        whiten,
-        use_whiten,
-        m,
-        eta,
-        possibilistic,
-        U,
-        compare,
-        accumulate,
-        scatter,
-        start,
-        stop,
-        b,
-        objective,
-        weighted_dist,
-        weight_sum,
-        shift_sum,
-        scatter_sum,
-        max_change,
-    ):  # pragma: no cover - compiled; covered through sweep(backend="numba")
-        """Process samples ``start:stop`` and store their sums in row ``b`` of the partials.
-
-        Samples are handled in tiles of ``TILE``: the tile is transposed into a small
-        (n_features, TILE) buffer so that every inner loop runs over contiguous samples.
-        """
-        n_features = X.shape[1]
-        n_clusters = centers.shape[0]
-        m_is_2 = m == 2.0
-        inv = 1.0 / (m - 1.0)
-        xt = np.empty((n_features, TILE))
-        dt = np.empty((n_features, TILE))
-        yt = np.empty(TILE)
-        acc = np.empty(TILE)
-        d2 = np.empty((n_clusters, TILE))
-        ut = np.empty((n_clusters, TILE))
-        wt = np.empty((n_clusters, TILE))
-        dmin = np.empty(TILE)
-        tot = np.empty(TILE)
-        obj = np.zeros(n_clusters)
-        wdist = np.zeros(n_clusters)
-        wsum = np.zeros(n_clusters)
-        shift = np.zeros((n_clusters, n_features))
-        scat = np.zeros((n_clusters, n_features, n_features))
-        change = 0.0
-        for k0 in range(start, stop, TILE):
-            nt = min(TILE, stop - k0)
-            for t in range(nt):
-                for j in range(n_features):
-                    xt[j, t] = X[k0 + t, j]
-                dmin[t] = np.inf
-            # squared distances ||(x - v_i) W_i||^2, always from the difference x - v_i
-            for i in range(n_clusters):
-                for j in range(n_features):
-                    vij = centers[i, j]
-                    for t in range(nt):
-                        dt[j, t] = xt[j, t] - vij
-                for t in range(nt):
-                    acc[t] = 0.0
-                if use_whiten:
-                    for j in range(n_features):
-                        for t in range(nt):
-                            yt[t] = 0.0
-                        for q in range(n_features):
-                            wqj = whiten[i, q, j]
-                            for t in range(nt):
-                                yt[t] += dt[q, t] * wqj
-                        for t in range(nt):
-                            acc[t] += yt[t] * yt[t]
-                else:
-                    for j in range(n_features):
-                        for t in range(nt):
-                            acc[t] += dt[j, t] * dt[j, t]
-                for t in range(nt):
-                    d2[i, t] = acc[t]
-                    if acc[t] < dmin[t]:
-                        dmin[t] = acc[t]
-            # memberships
-            if possibilistic:
-                for i in range(n_clusters):
-                    inv_eta = 1.0 / eta[i]
-                    if m_is_2:
-                        for t in range(nt):
-                            ut[i, t] = 1.0 / (1.0 + d2[i, t] * inv_eta)
-                    else:
-                        for t in range(nt):
-                            ut[i, t] = 1.0 / (1.0 + (d2[i, t] * inv_eta) ** inv)
-            else:
-                for t in range(nt):
-                    tot[t] = 0.0
-                for i in range(n_clusters):
-                    if m_is_2:
-                        for t in range(nt):
-                            r = 1.0 / d2[i, t]
-                            ut[i, t] = r
-                            tot[t] += r
-                    else:
-                        for t in range(nt):
-                            r = (dmin[t] / d2[i, t]) ** inv
-                            ut[i, t] = r
-                            tot[t] += r
-                for t in range(nt):
-                    tot[t] = 1.0 / tot[t]
-                for i in range(n_clusters):
-                    for t in range(nt):
-                        ut[i, t] *= tot[t]
-                for t in range(nt):  # tiny or zero distances: ratio form, exact one-hot
-                    if dmin[t] < SAFE_MIN_SQ_DISTANCE:
-                        if dmin[t] <= 0.0:
-                            n_zero = 0
-                            for i in range(n_clusters):
-                                if d2[i, t] <= 0.0:
-                                    n_zero += 1
-                            for i in range(n_clusters):
-                                ut[i, t] = 1.0 / n_zero if d2[i, t] <= 0.0 else 0.0
-                        else:
-                            s = 0.0
-                            for i in range(n_clusters):
-                                r = (dmin[t] / d2[i, t]) ** inv
-                                ut[i, t] = r
-                                s += r
-                            for i in range(n_clusters):
-                                ut[i, t] /= s
-            # store, compare, weights
-            for t in range(nt):
-                k = k0 + t
-                for i in range(n_clusters):
-                    previous = U[k, i]
-                    U[k, i] = ut[i, t]
-                    uf = float(U[k, i])  # the stored (possibly float32-rounded) value
-                    if compare:
-                        delta = abs(uf - float(previous))
-                        if delta > change:
-                            change = delta
-                    ut[i, t] = uf
-            for i in range(n_clusters):
-                s_wd = 0.0
-                s_w = 0.0
-                if m_is_2:
-                    for t in range(nt):
-                        wt[i, t] = ut[i, t] * ut[i, t]
-                else:
-                    for t in range(nt):
-                        wt[i, t] = ut[i, t] ** m
-                for t in range(nt):
-                    s_wd += wt[i, t] * d2[i, t]
-                    s_w += wt[i, t]
-                wdist[i] += s_wd
-                obj[i] += s_wd
-                wsum[i] += s_w
-                if possibilistic:
-                    s_p = 0.0
-                    for t in range(nt):
-                        c1 = 1.0 - ut[i, t]
-                        s_p += c1 * c1 if m_is_2 else c1**m
-                    obj[i] += eta[i] * s_p
-            if accumulate:
-                for i in range(n_clusters):
-                    for j in range(n_features):
-                        vij = centers[i, j]
-                        s = 0.0
-                        for t in range(nt):
-                            e = xt[j, t] - vij
-                            dt[j, t] = e
-                            s += wt[i, t] * e
-                        shift[i, j] += s
-                    if scatter:
-                        for j in range(n_features):
-                            for q in range(j, n_features):
-                                s = 0.0
-                                for t in range(nt):
-                                    s += wt[i, t] * dt[j, t] * dt[q, t]
-                                scat[i, j, q] += s
-        objective[b] = obj
-        weighted_dist[b] = wdist
-        if accumulate:
-            weight_sum[b] = wsum
-            shift_sum[b] = shift
-        if scatter:
-            scatter_sum[b] = scat
-        max_change[b] = change
-
-    def _make_driver(parallel):
-        loop = numba.prange if parallel else range
-
-        def driver(
-            X,
-            centers,
-            whiten,
-            use_whiten,
-            m,
-            eta,
-            possibilistic,
-            U,
-            compare,
-            accumulate,
-            scatter,
-            n_blocks,
-        ):  # pragma: no cover - compiled
-            n_samples, n_features = X.shape
-            n_clusters = centers.shape[0]
-            block = (n_samples + n_blocks - 1) // n_blocks
-            objective = np.zeros((n_blocks, n_clusters))
-            weighted_dist = np.zeros((n_blocks, n_clusters))
-            weight_sum = np.zeros((n_blocks, n_clusters))
-            shift_sum = np.zeros((n_blocks, n_clusters, n_features))
-            n_scatter = n_blocks if scatter else 1
-            scatter_sum = np.zeros((n_scatter, n_clusters, n_features, n_features))
-            max_change = np.zeros(n_blocks)
-            for b in loop(n_blocks):
-                _sweep_block(
-                    X,
-                    centers,
-                    whiten,
-                    use_whiten,
-                    m,
-                    eta,
-                    possibilistic,
-                    U,
-                    compare,
-                    accumulate,
-                    scatter,
-                    b * block,
-                    min((b + 1) * block, n_samples),
-                    b,
-                    objective,
-                    weighted_dist,
-                    weight_sum,
-                    shift_sum,
-                    scatter_sum,
-                    max_change,
-                )
-            return objective, weighted_dist, weight_sum, shift_sum, scatter_sum, max_change
-
-        # Distinct names give the two compiled drivers distinct on-disk cache entries.
-        driver.__name__ = driver.__qualname__ = "_sweep_parallel" if parallel else "_sweep_serial"
-        return driver
-
-    # Two compiled drivers: a parallel one, and a serial one for small inputs where waking the thread pool costs more than it saves.
-    _jit = {"cache": True, "nogil": True}
-    _sweep_parallel = numba.njit(parallel=True, **_jit)(_make_driver(True))
-    _sweep_serial = numba.njit(**_jit)(_make_driver(False))
-
-
-def _n_blocks(n_samples, n_clusters, n_features, scatter):
-    n_blocks = min(MAX_BLOCKS, max(1, n_samples // 2048))
+def _n_blocks_numba(n_samples, n_clusters, n_features, scatter):
+    n_blocks = min(MAX_BLOCKS, max(1, n_samples // MIN_BLOCK))
     if scatter:
         per_block = n_clusters * n_features * n_features * 8
         n_blocks = max(1, min(n_blocks, BLOCK_COV_BUDGET // per_block))
     return n_blocks
 
 
-def _sweep_numba(X, centers, whiten, m, eta, U, compare, accumulate, scatter, parallel):
-    n_samples, n_features = X.shape
-    n_clusters = centers.shape[0]
-    n_blocks = _n_blocks(n_samples, n_clusters, n_features, scatter)
-    use_whiten = whiten is not None
-    if whiten is None:
-        whiten = np.zeros((1, 1, 1), dtype=X.dtype)
-    possibilistic = eta is not None
-    eta_arr = np.ones(n_clusters) if eta is None else np.asarray(eta, dtype=np.float64)
-    # Same blocks either way, so the serial and parallel loops give identical sums.
-    kernel = _sweep_parallel if parallel and n_blocks > 1 else _sweep_serial
-    # Always a read-only view (no copy): writable and read-only inputs (e.g. memmaps) then
-    # share one compiled specialisation.
-    X_read_only = X.view()
-    X_read_only.flags.writeable = False
-    objective, weighted_dist, weight_sum, shift_sum, scatter_sum, max_change = kernel(
-        X_read_only,
-        np.ascontiguousarray(centers, dtype=X.dtype),
-        np.ascontiguousarray(whiten, dtype=X.dtype),
-        use_whiten,
-        float(m),
-        eta_arr,
-        possibilistic,
-        U,
-        compare,
-        accumulate,
-        scatter,
-        n_blocks,
-    )
-    if scatter:
-        scatter_total = scatter_sum.sum(axis=0)
-        upper = np.triu(scatter_total)
-        scatter_total = upper + np.triu(scatter_total, 1).transpose(0, 2, 1)
+def block_bounds(n_samples, n_clusters, n_features, scatter, backend):
+    """Sample index at which each block starts, and ``n_samples`` at the end.
+
+    The blocks depend only on the data shape and the backend (never on the number of
+    threads), so the block-ordered sums are the same for any number of threads.
+    """
+    if backend == "numpy":
+        n_blocks = max(1, -(-n_samples // NUMPY_CHUNK))
     else:
-        scatter_total = None
-    return SweepResult(
-        objective.sum(axis=0),
-        weight_sum.sum(axis=0),
-        weighted_dist.sum(axis=0),
-        shift_sum.sum(axis=0),
-        scatter_total,
-        float(max_change.max()) if compare else np.inf,
-    )
+        n_blocks = _n_blocks_numba(n_samples, n_clusters, n_features, scatter)
+    block = -(-n_samples // n_blocks)
+    bounds = np.minimum(np.arange(n_blocks + 1, dtype=np.int64) * block, n_samples)
+    return bounds
+
+
+def _groups(n_blocks, n_threads):
+    """Split blocks ``0:n_blocks`` into at most ``n_threads`` contiguous ranges."""
+    n_groups = max(1, min(n_threads, n_blocks))
+    edges = np.linspace(0, n_blocks, n_groups + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+
+def _run_groups(pool, n_blocks, task):
+    """Run ``task(b_lo, b_hi)`` over the block ranges, in the pool's threads if given."""
+    n_threads = 1 if pool is None else pool.n_threads
+    groups = _groups(n_blocks, n_threads)
+    if len(groups) == 1:  # small input, or one thread: no hand-over to a worker
+        task(*groups[0])
+        return
+    pool.run([lambda lo=lo, hi=hi: task(lo, hi) for lo, hi in groups])
 
 
 #: Accepted values of the estimators' ``backend`` parameter.
-BACKENDS = ("auto", "numba", "numba-parallel", "numpy")
+BACKENDS = ("auto", "numba", "numpy")
 
 
 def resolve_backend(backend):
@@ -513,24 +295,20 @@ def resolve_backend(backend):
 
     Parameters
     ----------
-    backend : {"auto", "numba", "numba-parallel", "numpy"}
-        ``"auto"`` is the single-threaded numba loop when numba is installed, else NumPy.
-        ``"numba-parallel"`` spreads the blocks of samples over numba's threads (see
-        ``numba.set_num_threads``); it pays off only on otherwise idle cores, and on
-        shared or oversubscribed cores (other processes, dask worker threads) it can be
-        much slower than the serial loop, hence not the default.
+    backend : {"auto", "numba", "numpy"}
+        ``"auto"`` is the fused numba pass when numba is installed, else NumPy.
 
     Returns
     -------
     str
-        ``"numba"``, ``"numba-parallel"`` or ``"numpy"``.
+        ``"numba"`` or ``"numpy"``.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}.")
     if backend == "auto":
         return "numba" if HAVE_NUMBA else "numpy"
-    if backend.startswith("numba") and not HAVE_NUMBA:
-        raise ValueError(f"backend={backend!r} was requested but numba is not installed.")
+    if backend == "numba" and not HAVE_NUMBA:
+        raise ValueError("backend='numba' was requested but numba is not installed.")
     return backend
 
 
@@ -542,10 +320,12 @@ def sweep(
     *,
     whiten=None,
     eta=None,
+    exponential=False,
     compare=False,
     accumulate=True,
     scatter=False,
     backend="numpy",
+    pool=None,
 ):
     """Run one pass over the samples (see the module docstring).
 
@@ -564,30 +344,61 @@ def sweep(
         ``W_i`` with norm matrix ``A_i = W_i W_i^T``; None for the Euclidean norm.
     eta : ndarray of shape (n_clusters,) or None
         Possibilistic scale parameters; None for probabilistic memberships.
+    exponential : bool
+        With ``eta``: exponential (1996) instead of 1993 typicalities.
     compare : bool
         Whether to record the largest change of a membership.
     accumulate : bool
         Whether to gather the sums for the next centres.
     scatter : bool
         Whether to gather the weighted scatter matrices (Gustafson–Kessel).
-    backend : {"numpy", "numba", "numba-parallel"}
+    backend : {"numpy", "numba"}
         Implementation to use (see :func:`resolve_backend`).
+    pool : WorkerPool or None
+        Threads over which the blocks of samples are spread; None runs the pass in the
+        calling thread. The result does not depend on it.
 
     Returns
     -------
     SweepResult
         The gathered sums.
     """
-    centers = np.asarray(centers, dtype=X.dtype)
+    n_samples, n_features = X.shape
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    n_clusters = centers.shape[0]
     if whiten is not None:
-        whiten = np.asarray(whiten, dtype=X.dtype)
+        whiten = np.ascontiguousarray(whiten, dtype=X.dtype)
     if eta is not None:
         eta = np.asarray(eta, dtype=np.float64)
     scatter = bool(scatter and accumulate)
-    if backend.startswith("numba"):
-        parallel = backend == "numba-parallel"
-        return _sweep_numba(X, centers, whiten, m, eta, U, compare, accumulate, scatter, parallel)
-    return _sweep_numpy(X, centers, whiten, m, eta, U, compare, accumulate, scatter)
+    flags = (bool(compare), bool(accumulate), scatter)
+    if eta is None:
+        mode = _fused.PROBABILISTIC
+    else:
+        mode = _fused.EXPONENTIAL if exponential else _fused.POWER
+    bounds = block_bounds(n_samples, n_clusters, n_features, scatter, backend)
+    partials = _Partials(len(bounds) - 1, n_clusters, n_features, scatter)
+    if backend == "numba":
+        use_whiten = whiten is not None
+        whiten_arg = whiten if use_whiten else np.zeros((1, 1, 1), dtype=X.dtype)
+        eta_arg = np.ones(n_clusters) if eta is None else eta
+        # A read-only view (no copy): writable and read-only inputs (e.g. memmaps) then
+        # share one compiled specialisation.
+        X_read_only = X.view()
+        X_read_only.flags.writeable = False
+        args = (X_read_only, centers, whiten_arg, use_whiten, float(m), eta_arg, mode)
+        arrays = partials.arrays()
+
+        def task(lo, hi):
+            _fused.sweep_blocks(*args, U, flags, bounds, lo, hi, *arrays)
+
+    else:
+
+        def task(lo, hi):
+            _numpy_blocks(X, centers, whiten, m, eta, mode, U, flags, bounds, lo, hi, partials)
+
+    _run_groups(pool, len(bounds) - 1, task)
+    return partials.reduce(compare, scatter, upper_only=backend == "numba")
 
 
 def sq_distances(X, centers, whiten=None):

@@ -1,48 +1,63 @@
 """Possibilistic c-means (Krishnapuram & Keller 1993, 1996)."""
 
-import warnings
-
 import numpy as np
 from scipy.special import logsumexp
 
-from hyperspy_cmeans.cmeans._base import BaseCMeans
+from hyperspy_cmeans.cmeans._base import BaseCMeans, _FitContext
+from hyperspy_cmeans.cmeans._kernels import sq_distances
 
 
 class Possibilistic(BaseCMeans):
-    r"""Possibilistic c-means (Krishnapuram & Keller 1993), a scikit-learn estimator.
+    r"""Possibilistic c-means (Krishnapuram & Keller 1993, 1996), a scikit-learn estimator.
 
-    Minimises
-
-    .. math::
-
-        J_m(T, V) = \sum_{i=1}^{c}\sum_{k=1}^{n} t_{ik}^m \|x_k - v_i\|^2
-                    + \sum_{i=1}^{c} \eta_i \sum_{k=1}^{n} (1 - t_{ik})^m
-
-    without the constraint that a sample's values sum to 1. The typicalities
-    :math:`t_{ik} \in (0, 1]` and centres follow
+    Typicalities :math:`t_{ik} \in (0, 1]` need not sum to 1 over the clusters: each
+    cluster is fitted as if alone, with its own scale :math:`\eta_i`. Two objectives are
+    available (``typicality``). The default, Krishnapuram & Keller's 1996 form,
 
     .. math::
 
+        J(T, V) = \sum_{i=1}^{c}\sum_{k=1}^{n} t_{ik} \|x_k - v_i\|^2
+                  + \sum_{i=1}^{c} \eta_i \sum_{k=1}^{n} (t_{ik} \log t_{ik} - t_{ik}),
+        \qquad
+        t_{ik} = \exp\Big(-\frac{\|x_k - v_i\|^2}{\eta_i}\Big),
+        \qquad v_i = \frac{\sum_k t_{ik} x_k}{\sum_k t_{ik}},
+
+    has Gaussian tails; the 1993 form (``typicality="power"``),
+
+    .. math::
+
+        J_m(T, V) = \sum_{i,k} t_{ik}^m \|x_k - v_i\|^2
+                    + \sum_{i} \eta_i \sum_{k} (1 - t_{ik})^m,
+        \qquad
         t_{ik} = \Big[1 + \Big(\frac{\|x_k - v_i\|^2}{\eta_i}\Big)^{1/(m-1)}\Big]^{-1},
-        \qquad v_i = \frac{\sum_k t_{ik}^m x_k}{\sum_k t_{ik}^m}.
+        \qquad v_i = \frac{\sum_k t_{ik}^m x_k}{\sum_k t_{ik}^m},
 
-    As Krishnapuram & Keller (1993, 1996) recommend, the algorithm starts from a
-    probabilistic c-means solution (:class:`Probabilistic` with the same ``m``,
-    ``n_init``, ``init`` and ``random_state``) and, unless ``eta`` is given, estimates
-    the scale parameters from it (KK 1993, eq. 9):
+    has heavy tails (:math:`t \sim d^{-2/(m-1)}`).
+
+    As Krishnapuram & Keller recommend, the algorithm starts from a probabilistic c-means
+    solution (:class:`Probabilistic` with the same ``m``, ``n_init``, ``init``,
+    ``init_size`` and ``random_state``) and, unless ``eta`` is given, estimates each scale
+    from it, then keeps the scales fixed. By default (``alpha=0.7``) :math:`\eta_i` is the
+    mean squared distance to :math:`v_i` of the samples whose probabilistic membership in
+    cluster :math:`i` exceeds :math:`\alpha` (the :math:`\alpha`-cut estimate of
+    Krishnapuram & Keller); with ``alpha=None`` it is the membership-weighted mean
+    (KK 1993, eq. 9)
 
     .. math::
 
         \eta_i = K \frac{\sum_k u_{ik}^m \|x_k - v_i\|^2}{\sum_k u_{ik}^m},
 
-    with :math:`u, v` the probabilistic memberships and centres and :math:`K` =
-    ``eta_scale``. The :math:`\eta_i` then stay fixed. Starting from well-placed centres
-    with these scales keeps well-separated clusters from collapsing onto one mode (the
-    classic PCM failure when started from random centres). With strongly overlapping or
-    very unequal clusters the heavy tails of the typicality at ``m = 2`` can still pull a
-    centre onto a denser neighbour; a ``UserWarning`` then names the coincident clusters,
-    and ``m = 1.5`` (typicalities falling off as :math:`d^{-4}`) or a smaller
-    ``eta_scale`` usually keeps them apart.
+    :math:`K` = ``eta_scale`` multiplying either estimate.
+
+    Why these defaults: on EDS data spaces, phases overlap and differ in density. With the
+    1993 typicality at ``m = 2`` the heavy tails let a dense phase pull the centre of a
+    sparser neighbour onto itself (coincident clusters) on every real map tried, whatever
+    the scale estimate; the Gaussian tails of the 1996 typicality with the
+    :math:`\alpha`-cut scales (which describe the cluster's core, not the mixed pixels
+    between phases) keep the clusters apart on the study's data spaces and on synthetic
+    maps (see ``tests/test_cmeans_possibilistic.py``). A ``UserWarning`` names clusters
+    that still end within one scale of each other
+    (:math:`\|v_i - v_j\|^2 < \min(\eta_i, \eta_j)`).
 
     Parameters
     ----------
@@ -59,18 +74,36 @@ class Possibilistic(BaseCMeans):
         Number of starts of the probabilistic stage.
     init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), default="k-means++"
         Initial centres of the probabilistic stage.
+    init_size : int, "auto" or None, default="auto"
+        Number of samples, drawn at random, on which the ``n_init`` starts run to
+        convergence; the start with the lowest objective there is then refined on all
+        samples (so ``n_iter_`` and ``objective_history_`` describe the refinement).
+        ``"auto"`` uses 50,000 samples (all of them when there are fewer), None all
+        samples. Ignored when ``init`` is an array.
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the initialisation.
+    typicality : {"exponential", "power"}, default="exponential"
+        Krishnapuram & Keller's 1996 exponential typicality, or their 1993 one (which
+        uses ``m``); see above.
     eta : float, array-like of shape (n_clusters,) or None, default=None
         Scale parameters :math:`\eta_i` (squared-distance units, > 0); None estimates them
-        from the probabilistic stage with the formula above.
+        from the probabilistic stage (see ``alpha``).
+    alpha : float or None, default=0.7
+        :math:`\alpha`-cut in (0, 1) for estimating :math:`\eta_i`; None uses the
+        membership-weighted formula above. A cluster with fewer than ``n_features + 1``
+        samples above the cut uses the weighted formula.
     eta_scale : float, default=1.0
-        :math:`K` in the formula above (> 0); ignored when ``eta`` is given.
-    backend : {"auto", "numba", "numba-parallel", "numpy"}, default="auto"
-        Implementation of the pass over the samples: the fused single-threaded numba loop
-        (``"auto"`` when numba is installed), the same loop over numba's threads, or
-        vectorised NumPy; all give the same results up to rounding. The parallel loop
-        pays off only on otherwise idle cores.
+        :math:`K` (> 0), multiplying the estimated scales; ignored when ``eta`` is given.
+    n_jobs : int or None, default=None
+        Number of worker threads: the starts run side by side, and each pass over all
+        samples is split into blocks of samples. None or -1 use every CPU available to
+        the process (as scikit-learn's ``KMeans`` does); pass 1 when the caller already
+        runs one task per core (e.g. dask worker threads). The result does not depend on
+        it.
+    backend : {"auto", "numba", "numpy"}, default="auto"
+        Implementation of the pass over the samples: the fused numba loop (``"auto"``
+        when numba is installed) or vectorised NumPy; both give the same results up to
+        rounding.
 
     Attributes
     ----------
@@ -83,9 +116,9 @@ class Possibilistic(BaseCMeans):
     eta_ : ndarray of shape (n_clusters,)
         Scale parameters used.
     objective_ : float
-        Final value of :math:`J_m(T, V)`.
+        Final value of the possibilistic objective :math:`J`.
     objective_history_ : ndarray of shape (n_iter\_ + 1,)
-        :math:`J_m` during the possibilistic stage (entry 0 at the probabilistic centres).
+        :math:`J` during the possibilistic stage (entry 0 at the probabilistic centres).
     n_iter_ : int
         Number of updates of the possibilistic stage.
     converged_ : bool
@@ -100,6 +133,16 @@ class Possibilistic(BaseCMeans):
 
     R. Krishnapuram and J. M. Keller, "The possibilistic C-means algorithm: insights and
     recommendations", IEEE Trans. Fuzzy Syst. 4(3), 385–393, 1996.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperspy_cmeans.cmeans import Possibilistic
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(300, 2)), rng.normal(size=(60, 2)) + [5.0, 0.0]])
+    >>> pcm = Possibilistic(n_clusters=2, random_state=0).fit(X)
+    >>> np.sort(np.round(pcm.cluster_centers_[:, 0])).tolist() == [0.0, 5.0]
+    True
     """
 
     def __init__(
@@ -111,9 +154,13 @@ class Possibilistic(BaseCMeans):
         tol=1e-4,
         n_init=10,
         init="k-means++",
+        init_size="auto",
         random_state=None,
+        typicality="exponential",
         eta=None,
+        alpha=0.7,
         eta_scale=1.0,
+        n_jobs=None,
         backend="auto",
     ):
         super().__init__(
@@ -123,15 +170,25 @@ class Possibilistic(BaseCMeans):
             tol=tol,
             n_init=n_init,
             init=init,
+            init_size=init_size,
             random_state=random_state,
+            n_jobs=n_jobs,
             backend=backend,
         )
+        self.typicality = typicality
         self.eta = eta
+        self.alpha = alpha
         self.eta_scale = eta_scale
 
     def _check_extra_params(self, X):
+        if self.typicality not in ("exponential", "power"):
+            raise ValueError(
+                f"typicality must be 'exponential' or 'power', got {self.typicality!r}."
+            )
         if not (np.isfinite(self.eta_scale) and self.eta_scale > 0):
             raise ValueError(f"eta_scale must be a positive number, got {self.eta_scale!r}.")
+        if self.alpha is not None and not (0 < self.alpha < 1):
+            raise ValueError(f"alpha must be None or lie in (0, 1), got alpha={self.alpha!r}.")
         if self.eta is None:
             return None
         eta = np.broadcast_to(np.asarray(self.eta, dtype=np.float64), (self.n_clusters,)).copy()
@@ -139,51 +196,56 @@ class Possibilistic(BaseCMeans):
             raise ValueError(f"eta must be positive and finite, got eta={self.eta!r}.")
         return eta
 
-    def _fit_model(self, X, rng, backend, eta):
-        def update(centers, norm, res):
-            return self._update_centers(centers, res)[0], None
+    def _estimate_eta(self, X, fcm):
+        """Scales from the probabilistic stage: alpha-cut means, else weighted means."""
+        weights = np.maximum(fcm.last.weight_sum, np.finfo(np.float64).tiny)
+        eta = fcm.last.weighted_dist / weights
+        if self.alpha is not None:
+            d2 = sq_distances(X, fcm.centers)
+            for i in range(self.n_clusters):
+                core = fcm.U[:, i] > self.alpha
+                if core.sum() > X.shape[1]:
+                    eta[i] = d2[core, i].mean(dtype=np.float64)
+        return self.eta_scale * eta
 
-        fcm, U = self._best_of_starts(
-            X,
-            rng,
-            backend,
-            norm_factory=lambda: None,
-            update=update,
-            stage=" (probabilistic stage)",
-        )
+    def _fit_model(self, X, rng, backend, pool, eta):
+        ctx = _FitContext(backend, pool, lambda: None, self._euclidean_update)
+        fcm = self._fit_starts(X, rng, ctx, stage=" (probabilistic stage)")
         if eta is None:
-            weights = np.maximum(fcm.last.weight_sum, np.finfo(np.float64).tiny)
-            eta = self.eta_scale * fcm.last.weighted_dist / weights
+            eta = self._estimate_eta(X, fcm)
         # A cluster with all its weight on samples at its centre would get eta = 0; keep
         # the typicality formula finite with a floor relative to the data spread.
         spread = float(np.var(X, axis=0, dtype=np.float64).sum())
-        eta = np.maximum(eta, max(spread * 1e-12, np.finfo(np.float64).tiny))
-        run = self._iterate(X, fcm.centers, None, U, backend, eta=eta, update=update)
-        self._warn_unconverged(int(not run.converged), 1, " (possibilistic stage)", 4)
-        self._store(run, U)
-        self.eta_ = eta
+        ctx.eta = np.maximum(eta, max(spread * 1e-12, np.finfo(np.float64).tiny))
+        ctx.exponential = self.typicality == "exponential"
+        run = self._iterate(X, fcm.centers, None, ctx, threaded=True, U=fcm.U)
+        self._warn_unconverged(int(not run.converged), 1, " (possibilistic stage)")
+        self._store(run)
+        self.eta_ = ctx.eta
         self._warn_coincident()
 
     def _warn_coincident(self):
-        """Warn when two centres ended within ``0.1 sqrt(eta)`` of each other."""
+        """Warn when two centres ended within one scale: ``|v_i - v_j|^2 < min(eta)``."""
         V = self.cluster_centers_.astype(np.float64)
         d2 = ((V[:, None, :] - V[None, :, :]) ** 2).sum(-1)
-        close = d2 < 0.01 * np.minimum.outer(self.eta_, self.eta_)
+        close = d2 < np.minimum.outer(self.eta_, self.eta_)
         np.fill_diagonal(close, False)
         if close.any():
             rows, cols = np.nonzero(np.triu(close))
             pairs = [(int(i), int(j)) for i, j in zip(rows, cols, strict=True)]
-            warnings.warn(
+            self._warn(
                 f"Possibilistic: clusters {pairs} converged onto the same centre (coincident "
-                f"clusters, the classic PCM failure when clusters overlap). A smaller fuzzifier "
-                f"(m=1.5, whose typicalities fall off faster) or a smaller eta_scale usually "
-                f"keeps them apart.",
+                f"clusters, within one scale sqrt(eta) of each other: the classic PCM failure "
+                f"when clusters overlap). The defaults (typicality='exponential', alpha=0.7) "
+                f"or a smaller eta_scale usually keep them apart.",
                 UserWarning,
-                stacklevel=4,  # the caller of fit
             )
 
     def _model_eta(self):
         return self.eta_
+
+    def _model_exponential(self):
+        return self.typicality == "exponential"
 
     def predict_proba(self, X):
         r"""Typicalities of new samples normalised so that each row sums to 1.
@@ -204,8 +266,12 @@ class Possibilistic(BaseCMeans):
             Normalised typicalities.
         """
         d = self.transform(X)
-        with np.errstate(divide="ignore"):
-            log_r = (2.0 * np.log(d.astype(np.float64)) - np.log(self.eta_)) / (self.m - 1.0)
-        log_t = -np.logaddexp(0.0, log_r)
+        d2 = d.astype(np.float64) ** 2
+        if self.typicality == "exponential":
+            log_t = -d2 / self.eta_
+        else:
+            with np.errstate(divide="ignore"):
+                log_r = (np.log(d2) - np.log(self.eta_)) / (self.m - 1.0)
+            log_t = -np.logaddexp(0.0, log_r)
         proba = np.exp(log_t - logsumexp(log_t, axis=1, keepdims=True))
         return proba.astype(d.dtype, copy=False)

@@ -1,6 +1,6 @@
 """Probabilistic fuzzy c-means (Bezdek 1981)."""
 
-from hyperspy_cmeans.cmeans._base import BaseCMeans
+from hyperspy_cmeans.cmeans._base import BaseCMeans, _FitContext
 
 
 class Probabilistic(BaseCMeans):
@@ -40,13 +40,24 @@ class Probabilistic(BaseCMeans):
     init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), default="k-means++"
         Initial centres: greedy k-means++ seeding, distinct random samples, or given
         centres.
+    init_size : int, "auto" or None, default="auto"
+        Number of samples, drawn at random, on which the ``n_init`` starts run to
+        convergence; the start with the lowest objective there is then refined on all
+        samples (so ``n_iter_`` and ``objective_history_`` describe the refinement).
+        ``"auto"`` uses 50,000 samples (all of them when there are fewer), None all
+        samples. Ignored when ``init`` is an array.
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the initialisation.
-    backend : {"auto", "numba", "numba-parallel", "numpy"}, default="auto"
-        Implementation of the pass over the samples: the fused single-threaded numba loop
-        (``"auto"`` when numba is installed), the same loop over numba's threads, or
-        vectorised NumPy; all give the same results up to rounding. The parallel loop
-        pays off only on otherwise idle cores.
+    n_jobs : int or None, default=None
+        Number of worker threads: the starts run side by side, and each pass over all
+        samples is split into blocks of samples. None or -1 use every CPU available to
+        the process (as scikit-learn's ``KMeans`` does); pass 1 when the caller already
+        runs one task per core (e.g. dask worker threads). The result does not depend on
+        it.
+    backend : {"auto", "numba", "numpy"}, default="auto"
+        Implementation of the pass over the samples: the fused numba loop (``"auto"``
+        when numba is installed) or vectorised NumPy; both give the same results up to
+        rounding.
 
     Attributes
     ----------
@@ -59,12 +70,13 @@ class Probabilistic(BaseCMeans):
     objective_ : float
         Final value of :math:`J_m`.
     objective_history_ : ndarray of shape (n_iter\_ + 1,)
-        :math:`J_m` of the best start: entry 0 for the memberships of the initial centres,
-        entry ``t`` after the ``t``-th update. Non-increasing.
+        :math:`J_m` of the final run (the best start, or its refinement on all samples
+        when the starts ran on ``init_size`` samples): entry 0 for the memberships of its
+        initial centres, entry ``t`` after the ``t``-th update. Non-increasing.
     n_iter_ : int
-        Number of centre updates of the best start.
+        Number of centre updates of the final run.
     converged_ : bool
-        Whether the best start met ``tol`` before ``max_iter``.
+        Whether the final run met ``tol`` before ``max_iter``.
     n_features_in_ : int
         Number of features seen in ``fit``.
 
@@ -88,9 +100,6 @@ class Probabilistic(BaseCMeans):
     True
     """
 
-    def _fit_model(self, X, rng, backend, extra):
-        def update(centers, norm, res):
-            return self._update_centers(centers, res)[0], None
-
-        best, U = self._best_of_starts(X, rng, backend, norm_factory=lambda: None, update=update)
-        self._store(best, U)
+    def _fit_model(self, X, rng, backend, pool, extra):
+        ctx = _FitContext(backend, pool, lambda: None, self._euclidean_update)
+        self._store(self._fit_starts(X, rng, ctx))
