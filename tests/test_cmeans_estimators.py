@@ -555,7 +555,7 @@ def test_subpackage_needs_no_hyperspy():
         "assert not any(name.split('.')[0] in ('hyperspy', 'exspy') and sys.modules[name]\n"
         "               for name in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr
 
 

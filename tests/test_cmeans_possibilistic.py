@@ -1,8 +1,7 @@
 """Possibilistic c-means with its defaults on the study's real data (issue 13).
 
-The study's data (QV1.120, ROI 2; see ``shared/data/qv120/README.md``) is looked up in
-``$HYPERSPY_CMEANS_STUDY_DATA``, then in ``shared/data/qv120`` beside the repository, then
-in ``/work/shared/data/qv120``; the tests are skipped when it is not there. The reference
+The study's data (QV1.120, ROI 2) ship with the package (``hyperspy_cmeans/data/qv120``,
+see its README). The reference
 partition is Gustafson–Kessel (c = 4) on the published data space, which reproduces the
 published memberships (README: ARI 1.000), so no TIFF reader is needed.
 
@@ -12,7 +11,6 @@ probabilistic c-means it starts from reaches 0.82 and 0.86 (both use Euclidean d
 while the phases' clusters are elongated, which Gustafson–Kessel follows).
 """
 
-import os
 import warnings
 from pathlib import Path
 
@@ -21,22 +19,9 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from hyperspy_cmeans.cmeans import GustafsonKessel, Possibilistic
+from hyperspy_cmeans.data import _qv120
 
-
-def _study_dir():
-    candidates = [
-        os.environ.get("HYPERSPY_CMEANS_STUDY_DATA"),
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "qv120",
-        "/work/shared/data/qv120",
-    ]
-    for path in candidates:
-        if path and (Path(path) / "published_data_space.csv.gz").exists():
-            return Path(path)
-    return None
-
-
-STUDY = _study_dir()
-pytestmark = pytest.mark.skipif(STUDY is None, reason="the study's data (qv120) is not here")
+STUDY = Path(_qv120.__file__).resolve().parent / "qv120"
 
 
 @pytest.fixture(scope="module")
