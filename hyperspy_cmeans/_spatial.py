@@ -651,6 +651,51 @@ def regularise_scores(
     return apply_plan(scores, valid, plan), plan.info
 
 
+def regularise_features(
+    features, navigation_shape, mask=None, noise=None, strength="auto", spacing=None,
+    snr_target=None,
+):  # fmt: skip
+    """:func:`regularise_scores` for the pipeline's flat features of the unmasked pixels.
+
+    Parameters
+    ----------
+    features : numpy.ndarray
+        ``(n_used_pixels, n_features)``: the features of the pixels that are not
+        masked, in row-major pixel order (as ``fuzzy_cluster`` builds them).
+    navigation_shape : tuple of int
+        The map's navigation shape in NumPy order.
+    mask : numpy.ndarray of bool, optional
+        Flat or ``navigation_shape`` mask, True for excluded pixels (the
+        package's ``navigation_mask`` convention); ``n_used_pixels`` must equal
+        the number of False values.
+    noise, strength, spacing, snr_target
+        As in :func:`regularise_scores`.
+
+    Returns
+    -------
+    regularised : numpy.ndarray
+        ``(n_used_pixels, n_features)`` in the same order.
+    info : dict
+        As in :func:`regularise_scores`.
+    """
+    features = np.asarray(features, dtype=float)
+    navigation_shape = tuple(int(n) for n in navigation_shape)
+    size = int(np.prod(navigation_shape))
+    keep = np.ones(size, dtype=bool) if mask is None else ~np.asarray(mask, dtype=bool).ravel()
+    if keep.size != size or features.shape[0] != int(keep.sum()):
+        raise ValueError(
+            f"features has {features.shape[0]} rows but the mask leaves {int(keep.sum())} of "
+            f"{size} pixels."
+        )
+    grid = np.full((size, features.shape[1]), np.nan)
+    grid[keep] = features
+    grid = grid.reshape(navigation_shape + (features.shape[1],))
+    out, info = regularise_scores(
+        grid, ~keep.reshape(navigation_shape), noise, strength, spacing, snr_target
+    )
+    return out.reshape(size, -1)[keep], info
+
+
 def regularise_scores_dask(
     scores, mask=None, noise=None, strength="auto", spacing=None, snr_target=None
 ):
@@ -707,7 +752,8 @@ def regularise_scores_dask(
     plan = make_plan(total, noise, strength, spacing, nav_ndim, snr_target, source)
     if not plan.active:
         return da.where(valid[..., None], scores, np.nan), plan.info
-    depth = dict(enumerate(plan.depth))
+    # a context as large as the axis already holds all of it
+    depth = {a: min(d, scores.shape[a] - 1) for a, d in enumerate(plan.depth)}
     depth[nav_ndim] = 0
 
     def block(z, ok):
@@ -723,7 +769,8 @@ def regularise_scores_dask(
         dtype=float,
         meta=np.empty((0,) * scores.ndim),
     )
-    return out, plan.info
+    # map_overlap merges chunks smaller than the context; give back the input's chunks
+    return out.rechunk(scores.chunks), plan.info
 
 
 # ----------------------------------------------------------------------------- empty pixels
