@@ -612,8 +612,11 @@ def regularise_scores(
         ``"auto"`` (default): as much smoothing as brings the data space to
         a signal-to-noise ratio of ``snr_target`` (none for high-count maps);
         a number: the largest bandwidth in pixels (``1.5`` averages about 3
-        pixels in a homogeneous 2-D region, ``2`` about 6, ``4`` about 24);
-        ``0`` or ``None``: off.
+        pixels in a homogeneous 2-D region, ``2`` about 6, ``4`` about 24;
+        up to 1 averages nothing); ``0`` or ``None``: off. Large fixed
+        strengths on high-count maps make the clusters nearly point-like,
+        which Gustafson-Kessel's equal-volume clusters fit badly (the
+        automatic strength stops at a signal-to-noise ratio of 20).
     spacing : sequence of float, optional
         Pixel size along each navigation axis (NumPy order), e.g. the slice
         spacing and the pixel size of serial sections; distances are in units
