@@ -597,7 +597,7 @@ def report(results, args):
         "of single pixels follow rare-channel counts (a single count in a channel whose mean is "
         "1e-4 gets a Keenan-Kotula weight of 100), so plain KK and even regularised KK scores "
         "fail there; axes estimated from k x k-binned spectra (CA) fix it at no cost above 80 "
-        "counts per pixel (k = 1). (2) The regularisation: 'ours' gains 0.1-0.7 ARI below 50 "
+        "counts per pixel (k = 1). (2) The regularisation: 'ours' gains 0.02-0.8 ARI at 5-50 "
         "counts per pixel and changes nothing at 200-336 (the automatic strength is zero).",
         "- FCM_S1 and FLICM (FCM with a neighbourhood term) are 0.01-0.02 better than ours on "
         "the synthetic map at 10-50 counts per pixel, partly because they use FCM (ours with "
