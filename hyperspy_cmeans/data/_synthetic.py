@@ -262,13 +262,14 @@ def _lens_field(yy, xx, ny, nx, center, semi_axes, angle, lobes, phase):
     return np.hypot(along / a, across / b) / radius - 1.0
 
 
-def _layout_distances(ny, nx, n_phases):
+def _cross_section_distances(ny, nx, n_phases, layout_seed=0):
     """Signed distances (n_phases, ny, nx) of a cross-section-like layout.
 
     With two phases or more, phases are stacked as horizontal bands with wavy
     interfaces; with three or more, the first phase is a lens in the top band
     and the last a lens in the bottom band (the default: a rutile lens in
-    titanite above chlorite, which holds an Fe-rich silicate lens).
+    titanite above chlorite, which holds an Fe-rich silicate lens). The layout
+    is fixed; ``layout_seed`` is not used.
     """
     yy, xx = np.meshgrid(np.arange(ny) + 0.5, np.arange(nx) + 0.5, indexing="ij")
     if n_phases == 1:
@@ -309,9 +310,139 @@ def _layout_distances(ny, nx, n_phases):
     return dist
 
 
-def _true_fractions(ny, nx, n_phases, interface_width):
+# Grain layout: equivalent radii (pixels) of the grain size classes and their
+# shares of the grains; radii (pixels) of the small inclusions; rim widths.
+_GRAIN_RADII = (26.0, 13.0, 6.5)
+_GRAIN_SHARES = (0.25, 0.35, 0.4)
+_INCLUSION_RADII = (1.0, 1.5, 2.5)
+_INCLUSION_AREA = 900.0  # map area (pixels) per inclusion
+_RIM_WIDTHS = (1.0, 2.0)
+
+
+def _grain_seeds(ny, nx, rng):
+    """Centres ``(n, 2)`` and radii ``(n,)`` of non-overlapping grain discs.
+
+    Dart throwing: discs with radii drawn from the size classes are accepted
+    where they overlap no accepted disc by more than 20 % of the radii, until
+    300 darts in a row fail; centres may lie up to one radius outside the map.
+    """
+    centres = np.empty((0, 2))
+    radii = np.empty(0)
+    failures = 0
+    while failures < 300:
+        # darts in batches (one vectorised draw), each checked against the accepted discs
+        batch_r = rng.choice(_GRAIN_RADII, size=64, p=_GRAIN_SHARES)
+        span = np.array([ny, nx]) + batch_r[:, None]
+        batch_c = rng.uniform(0, 1, (64, 2)) * span - 0.5 * batch_r[:, None]
+        for c, r in zip(batch_c, batch_r, strict=True):
+            gap = np.hypot(*(centres - c).T) - 0.8 * (radii + r)
+            if gap.size and gap.min() < 0:
+                failures += 1
+                if failures >= 300:
+                    break
+                continue
+            centres = np.vstack([centres, c])
+            radii = np.append(radii, r)
+            failures = 0
+    return centres, radii
+
+
+def _grain_labels(ny, nx, n_phases, layout_seed):
+    """Phase label image ``(ny, nx)`` of a polycrystalline layout.
+
+    Grains are the cells of the power diagram (Laguerre tessellation) of
+    discs of three size classes (equivalent radii 26, 13 and 6.5 pixels), so
+    grain sizes vary as in a real aggregate; phases are dealt to the grains in
+    a shuffled, balanced order (neighbouring grains of one phase merge). With
+    two phases or more, the grains of phase 0 larger than the smallest class
+    get a rim of phase 1, one or two pixels wide (alternately); small
+    inclusions (discs of radius 1, 1.5 or 2.5 pixels, one per 900 pixels of
+    map area) of the last phase sit inside grains of the other phases, and of
+    phase 0 inside grains of the last phase.
+    """
+    from scipy import ndimage
+
+    if n_phases == 1:
+        return np.zeros((ny, nx), dtype=int)
+    rng = np.random.default_rng([layout_seed, ny, nx, n_phases])
+    centres, radii = _grain_seeds(ny, nx, rng)
+    yy, xx = np.meshgrid(np.arange(ny) + 0.5, np.arange(nx) + 0.5, indexing="ij")
+    power = np.full((ny, nx), np.inf)
+    grain = np.zeros((ny, nx), dtype=int)
+    for g, ((cy, cx), r) in enumerate(zip(centres, radii, strict=True)):
+        p = (yy - cy) ** 2 + (xx - cx) ** 2 - r**2
+        closer = p < power
+        power[closer] = p[closer]
+        grain[closer] = g
+    present = np.unique(grain)
+    grain_phase = np.zeros(len(radii), dtype=int)
+    grain_phase[present] = rng.permutation(np.arange(present.size) % n_phases)
+    labels = grain_phase[grain]
+    # distance of every pixel to the nearest pixel of another grain
+    depth = np.zeros((ny, nx))
+    for g, box in zip(range(len(radii)), ndimage.find_objects(grain + 1), strict=False):
+        if box is None:
+            continue
+        # the bounding box grown by one pixel holds every pixel that bounds the grain
+        box = tuple(slice(max(b.start - 1, 0), b.stop + 1) for b in box)
+        inside = grain[box] == g
+        depth[box][inside] = ndimage.distance_transform_edt(inside)[inside]
+    rims = [g for g in present if grain_phase[g] == 0 and radii[g] > min(_GRAIN_RADII)]
+    for i, g in enumerate(rims):
+        labels[(grain == g) & (depth <= _RIM_WIDTHS[i % len(_RIM_WIDTHS)])] = 1
+    last = n_phases - 1
+    for i in range(int(ny * nx / _INCLUSION_AREA)):
+        r = _INCLUSION_RADII[i % len(_INCLUSION_RADII)]
+        room = depth >= r + 3.0  # well inside a grain, clear of its rim
+        if not room.any():
+            break
+        flat = rng.choice(np.flatnonzero(room))
+        cy, cx = yy.flat[flat], xx.flat[flat]
+        host = labels.flat[flat]
+        disc = (yy - cy) ** 2 + (xx - cx) ** 2 <= r**2
+        labels[disc] = 0 if host == last else last
+        depth[(yy - cy) ** 2 + (xx - cx) ** 2 <= (r + 3.0) ** 2] = 0  # no touching inclusions
+    return labels
+
+
+def _label_distances(labels, n_phases):
+    """Signed distances (n_phases, ny, nx) to the boundaries of a label image.
+
+    Inside phase ``k`` the distance is that to the nearest pixel of another
+    phase minus half a pixel (the boundary lies between pixel centres),
+    outside it is minus the distance to the nearest pixel of ``k`` plus half
+    a pixel; a phase that is absent is at -1e6 everywhere.
+    """
+    from scipy import ndimage
+
+    dist = np.full((n_phases,) + labels.shape, -1e6)
+    for k in range(n_phases):
+        inside = labels == k
+        if not inside.any():
+            continue
+        if inside.all():
+            dist[k] = 1e6
+            continue
+        dist[k] = np.where(
+            inside,
+            ndimage.distance_transform_edt(inside) - 0.5,
+            0.5 - ndimage.distance_transform_edt(~inside),
+        )
+    return dist
+
+
+def _grain_distances(ny, nx, n_phases, layout_seed=0):
+    """Signed distances (n_phases, ny, nx) of the grain layout (:func:`_grain_labels`)."""
+    return _label_distances(_grain_labels(ny, nx, n_phases, layout_seed), n_phases)
+
+
+#: Layouts of :func:`synthetic_eds_map`: name -> signed-distance function.
+LAYOUTS = {"cross_section": _cross_section_distances, "grains": _grain_distances}
+
+
+def _true_fractions(ny, nx, n_phases, interface_width, layout="cross_section", layout_seed=0):
     """Fractions (n_phases, ny, nx) summing to 1, logistic across interfaces."""
-    dist = _layout_distances(ny, nx, n_phases)
+    dist = LAYOUTS[layout](ny, nx, n_phases, layout_seed)
     if interface_width == 0:
         fractions = np.zeros_like(dist)
         np.put_along_axis(fractions, dist.argmax(axis=0)[None], 1.0, axis=0)
@@ -429,6 +560,8 @@ def synthetic_eds_map(
     phases=None,
     counts_per_pixel=200,
     interface_width=5.0,
+    layout="cross_section",
+    layout_seed=0,
     energy_resolution_MnKa=130.0,  # noqa: N803 (HyperSpy's metadata name)
     beam_energy=15.0,
     contaminants=None,
@@ -461,9 +594,8 @@ def synthetic_eds_map(
         Phase name -> {element symbol: weight fraction}; fractions are
         normalised to sum to 1. Elements that emit nothing recordable (H) may
         be included. Default :func:`default_phases` (rutile, titanite,
-        chlorite, Fe-rich silicate). The layout places phases as bands with
-        wavy interfaces, the first and last phases (with three or more) as
-        lenses in the top and bottom bands.
+        chlorite, Fe-rich silicate). Their order sets their place in the
+        layout (see ``layout``).
     counts_per_pixel : float
         Dose: expected total counts of every pixel over the recorded channels.
     interface_width : float
@@ -472,6 +604,23 @@ def synthetic_eds_map(
         interfaces. Fractions below 1e-3 are set to 0 (and the rest
         renormalised), so pixels farther than about 1.6 widths from any
         interface are exactly pure.
+    layout : {"cross_section", "grains"}
+        Where the phases are. ``"cross_section"`` (default): phases stacked
+        as bands with wavy interfaces, the first and last phases (with three
+        or more) as lenses in the top and bottom bands. ``"grains"``: a
+        polycrystalline aggregate with grains of several sizes (power-diagram
+        cells of discs with radii of 26, 13 and 6.5 pixels; neighbouring
+        grains of one phase merge), rims one or two pixels wide of the second
+        phase around the larger grains of the first phase (as titanite
+        around rutile), and small inclusions (radius 1 to 2.5 pixels, one per
+        900 pixels of map) of the last phase in grains of the others and of
+        the first phase in grains of the last. Interfaces are blurred by
+        ``interface_width`` in both layouts (a rim one pixel wide stays the
+        dominant phase of its pixels up to ``interface_width`` of about 5).
+    layout_seed : int
+        Seed of the ``"grains"`` layout (with the shape and the number of
+        phases); not used by ``"cross_section"``. Independent of the noise
+        seed ``random_state``.
     energy_resolution_MnKa : float
         Detector FWHM at Mn Ka in eV, above the Fano limit (~121.4 eV); the
         FWHM at other energies follows ``get_FWHM_at_Energy`` (Fiori and
@@ -523,7 +672,8 @@ def synthetic_eds_map(
         included), ``elements`` and ``compositions`` (n_phases, n_elements;
         weight fractions), ``contaminant_elements`` and
         ``contaminant_fractions`` and the generation parameters
-        (``counts_per_pixel``, ``interface_width``, ``random_state``,
+        (``counts_per_pixel``, ``interface_width``, ``layout``,
+        ``layout_seed``, ``random_state``,
         ``beam_energy``, ``energy_resolution_MnKa``, ``background``,
         ``seed_tile``, ``generator``). It is saved with the signal to .hspy and
         .zspy.
@@ -538,12 +688,42 @@ def synthetic_eds_map(
     >>> s.data.shape
     (156, 152, 1024)
     """
-    import hyperspy_cmeans
-
     ny, nx = (int(v) for v in shape)
+    n_channels = int(n_channels)
+    _check_scalars(ny, nx, n_channels, scale, counts_per_pixel, interface_width, background,
+                   beam_energy, energy_resolution_MnKa, layout, layout_seed)  # fmt: skip
+    compositions = _check_compositions(phases)
+    contaminants = _check_contaminants(contaminants)
+    seed = _check_seed(random_state)
+    dtype = np.dtype(dtype)
+
+    spectra = _phase_spectra(
+        compositions, contaminants, n_channels, float(scale), float(offset),
+        float(beam_energy), float(energy_resolution_MnKa), float(background),
+        float(counts_per_pixel),
+    )  # fmt: skip
+    _check_dtype(dtype, spectra)
+    fractions = _true_fractions(
+        ny, nx, len(compositions), float(interface_width), layout, int(layout_seed)
+    )
+    nav_chunks = _normalise_chunks(chunks, (ny, nx), n_channels)
+    s = _make_signal(fractions, spectra, seed, dtype, nav_chunks, lazy, pixel_size, offset, scale)
+    _set_instrument_metadata(s, compositions, contaminants, beam_energy, energy_resolution_MnKa)
+    _store_ground_truth(
+        s.metadata, compositions, contaminants, fractions, spectra,
+        counts_per_pixel=float(counts_per_pixel), interface_width=float(interface_width),
+        layout=layout, layout_seed=int(layout_seed), random_state=seed,
+        beam_energy=float(beam_energy), energy_resolution_MnKa=float(energy_resolution_MnKa),
+        background=float(background), seed_tile=SEED_TILE,
+    )  # fmt: skip
+    return s
+
+
+def _check_scalars(ny, nx, n_channels, scale, counts_per_pixel, interface_width, background,
+                   beam_energy, energy_resolution_MnKa, layout, layout_seed):  # noqa: N803  # fmt: skip
+    """Validate the scalar arguments of :func:`synthetic_eds_map`."""
     if ny < 1 or nx < 1:
         raise ValueError("shape must hold two positive integers.")
-    n_channels = int(n_channels)
     if n_channels < 2 or scale <= 0:
         raise ValueError("Need n_channels >= 2 and scale > 0.")
     if counts_per_pixel < 0 or interface_width < 0 or background < 0 or beam_energy <= 0:
@@ -557,46 +737,61 @@ def synthetic_eds_map(
         raise ValueError(
             f"energy_resolution_MnKa must exceed the Fano limit of {fano:.1f} eV at Mn Ka."
         )
-    compositions = _check_compositions(phases)
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout={layout!r} is not known; use one of {sorted(LAYOUTS)}.")
+    if not isinstance(layout_seed, numbers.Integral) or layout_seed < 0:
+        raise ValueError("layout_seed must be a non-negative integer.")
+
+
+def _check_contaminants(contaminants):
     contaminants = {str(k): float(v) for k, v in (contaminants or {}).items()}
     if any(v < 0 for v in contaminants.values()) or sum(contaminants.values()) >= 1:
         raise ValueError("Contaminant shares must be >= 0 and sum to less than 1.")
-    if random_state is None:
-        random_state = int(np.random.default_rng().integers(2**62))
-    elif not isinstance(random_state, numbers.Integral) or random_state < 0:
-        raise ValueError("random_state must be a non-negative integer or None.")
-    seed = int(random_state)
-    dtype = np.dtype(dtype)
+    return contaminants
 
-    spectra = _phase_spectra(
-        compositions, contaminants, n_channels, float(scale), float(offset),
-        float(beam_energy), float(energy_resolution_MnKa), float(background),
-        float(counts_per_pixel),
-    )  # fmt: skip
+
+def _check_seed(random_state):
+    """The noise seed: ``random_state`` checked, or a fresh one for None."""
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**62))
+    if not isinstance(random_state, numbers.Integral) or random_state < 0:
+        raise ValueError("random_state must be a non-negative integer or None.")
+    return int(random_state)
+
+
+def _check_dtype(dtype, spectra):
     if np.issubdtype(dtype, np.integer):
         peak = spectra.max()
         if peak + 10 * np.sqrt(peak) + 10 > np.iinfo(dtype).max:
             raise ValueError(f"Counts could overflow {dtype}; use a larger dtype.")
     elif not np.issubdtype(dtype, np.floating):
         raise ValueError("dtype must be an integer or floating type.")
-    fractions = _true_fractions(ny, nx, len(compositions), float(interface_width))
-    nav_chunks = _normalise_chunks(chunks, (ny, nx), n_channels)
 
+
+def _make_signal(fractions, spectra, seed, dtype, nav_chunks, lazy, pixel_size, offset, scale):
+    """The (lazy) signal holding the Poisson counts, with calibrated axes."""
+    import hyperspy_cmeans
+
+    ny, nx = fractions.shape[1:]
     if lazy:
         data = _lazy_counts(fractions, spectra, seed, dtype, nav_chunks)
         cls = hyperspy_cmeans.LazyEDSSEMCmeansSpectrum
     else:
         data = _block_counts(fractions, spectra, seed, dtype, (0, ny), (0, nx))
         cls = hyperspy_cmeans.EDSSEMCmeansSpectrum
+    n_channels = spectra.shape[1]
     axes = [
         {"name": "y", "size": ny, "offset": 0.0, "scale": float(pixel_size), "units": "nm", "navigate": True},
         {"name": "x", "size": nx, "offset": 0.0, "scale": float(pixel_size), "units": "nm", "navigate": True},
         {"name": "Energy", "size": n_channels, "offset": float(offset), "scale": float(scale), "units": "keV", "navigate": False},
     ]  # fmt: skip
-    s = cls(data, axes=axes)
-    names = list(compositions)
+    return cls(data, axes=axes)
+
+
+def _set_instrument_metadata(s, compositions, contaminants, beam_energy, energy_resolution_MnKa):  # noqa: N803
+    """Title, beam, stage tilt, detector resolution, elements and X-ray lines."""
     md = s.metadata
-    md.General.title = "Synthetic EDS map (" + ", ".join(names) + ")"
+    md.General.title = "Synthetic EDS map (" + ", ".join(compositions) + ")"
     md.set_item("Acquisition_instrument.SEM.beam_energy", float(beam_energy))
     md.set_item("Acquisition_instrument.SEM.Stage.tilt_alpha", STAGE_TILT)
     md.set_item(
@@ -607,6 +802,11 @@ def synthetic_eds_map(
     emitting = [el for el in all_elements if _element_lines(el, beam_energy)]
     s.set_elements(emitting)
     s.add_lines()
+
+
+def _store_ground_truth(md, compositions, contaminants, fractions, spectra, **parameters):
+    """Write the truth and the generation parameters to ``metadata.Synthetic``."""
+    names = list(compositions)
     element_list = sorted({el for c in compositions.values() for el in c})
     md.set_item("Synthetic.generator", "hyperspy_cmeans.data.synthetic_eds_map")
     md.set_item("Synthetic.phase_names", names)
@@ -619,14 +819,8 @@ def synthetic_eds_map(
     )
     md.set_item("Synthetic.contaminant_elements", list(contaminants))
     md.set_item("Synthetic.contaminant_fractions", np.array(list(contaminants.values()), float))
-    md.set_item("Synthetic.counts_per_pixel", float(counts_per_pixel))
-    md.set_item("Synthetic.interface_width", float(interface_width))
-    md.set_item("Synthetic.random_state", seed)
-    md.set_item("Synthetic.beam_energy", float(beam_energy))
-    md.set_item("Synthetic.energy_resolution_MnKa", float(energy_resolution_MnKa))
-    md.set_item("Synthetic.background", float(background))
-    md.set_item("Synthetic.seed_tile", SEED_TILE)
-    return s
+    for key, value in parameters.items():
+        md.set_item(f"Synthetic.{key}", value)
 
 
 class GroundTruth(NamedTuple):
