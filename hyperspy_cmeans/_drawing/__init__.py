@@ -5,6 +5,7 @@ panel, creates a figure otherwise, and returns what it drew. The signal
 methods, the GUI previews and the demo all call these functions.
 """
 
+from hyperspy_cmeans._drawing.calibration import plot_energy_calibration
 from hyperspy_cmeans._drawing.clusters import (
     UNASSIGNED_COLOR,
     cluster_colors,
@@ -22,6 +23,7 @@ __all__ = [
     "image_extent",
     "phase_colormap",
     "plot_data_space",
+    "plot_energy_calibration",
     "plot_membership_maps",
     "plot_phase_map",
     "plot_phase_spectra",

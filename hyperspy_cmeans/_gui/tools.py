@@ -18,9 +18,9 @@ import traits.api as t
 from hyperspy.ui_registry import add_gui_method
 
 from hyperspy_cmeans import _learning_results as lrio
-from hyperspy_cmeans._calibration import ENERGY_CALIBRATION_NODE, TILT_CORRECTION_NODE
 from hyperspy_cmeans._clustering import ALGORITHM_ALIASES
 from hyperspy_cmeans._features import PREPROCESSING
+from hyperspy_cmeans.signals._calibration import ENERGY_CALIBRATION_NODE, TILT_CORRECTION_NODE
 
 __all__ = [
     "GUI_INSTALL_HINT",

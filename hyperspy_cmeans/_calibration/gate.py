@@ -1,0 +1,269 @@
+"""The quality gate an energy calibration must pass before it is written.
+
+A calibration is accepted only if
+
+* enough independent lines are fitted: with a fitted scale at least
+  :data:`MIN_LINES_SEARCH` lines (:data:`MIN_LINES` when refining the axis)
+  of at least :data:`MIN_GROUPS` elements or line families, which give the
+  scale to :data:`~hyperspy_cmeans._calibration.linefit.SCALE_PRECISION`;
+  with the scale kept from the axis, at least one line, which the axis
+  already placed within the matching tolerance, the strongest of them at
+  least :data:`MIN_OFFSET_SIGNIFICANCE` noise standard deviations strong;
+* the residuals are consistent with the detector resolution: their rms
+  (weighted by the inverse variance of each line position plus a systematic
+  :data:`~hyperspy_cmeans._calibration.search.SYSTEMATIC_FWHM` of the FWHM,
+  so that uncertain blends count less) is at most :data:`RMS_FRACTION` of
+  the FWHM at Mn Ka (or three times the median statistical error, for weak
+  peaks), and none exceeds a quarter of the FWHM at its line (lines that
+  miss by more were already rejected);
+* it is clearly better than the next-best distinct calibration: its score
+  (log-significance of the matched peaks minus the residual and missing-line
+  charges, see :func:`~hyperspy_cmeans._calibration.search.fit_score`) beats
+  the rival's by :data:`MARGIN`, unless the current axis already agreed with
+  it (then the axis breaks the tie).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hyperspy_cmeans._calibration.linefit import SCALE_PRECISION, STRONG_LIMITS
+from hyperspy_cmeans._calibration.search import SYSTEMATIC_FWHM
+
+__all__ = [
+    "MARGIN",
+    "MIN_GROUPS",
+    "MIN_LINES",
+    "MIN_LINES_SEARCH",
+    "MIN_OFFSET_SIGNIFICANCE",
+    "RMS_FRACTION",
+    "QualityGate",
+    "evaluate_gate",
+]
+
+MIN_LINES = 3
+#: Without a rough calibration two of the lines fix the hypothesis, so two
+#: more are needed to test it.
+MIN_LINES_SEARCH = 4
+MIN_GROUPS = 2
+#: Peaks that alone fix the offset (scale kept) must be at least this significant.
+MIN_OFFSET_SIGNIFICANCE = 10.0
+RMS_FRACTION = 0.06
+#: Score difference (log-significance units) between two solutions that are
+#: nearly equally good.
+MARGIN = 3.0
+_MN_KA_EV = 5898.7
+
+
+@dataclass(frozen=True)
+class QualityGate:
+    """The numbers of the quality gate of an energy calibration.
+
+    Attributes
+    ----------
+    passed : bool
+        Whether the calibration may be written.
+    reasons : tuple of str
+        Why not (empty if passed).
+    mode : str
+        ``"search"`` (found from the peaks alone), ``"refine"`` (the axis
+        already placed the lines; scale and offset refined) or ``"offset"``
+        (the lines cannot fix the scale: the axis scale is kept and the
+        offset refined).
+    n_lines : int
+        Number of fitted lines.
+    n_groups : int
+        Number of distinct elements/line families among them.
+    energy_range : tuple of float
+        Lowest and highest fitted line energy, keV: the range the
+        calibration is constrained in.
+    scale_precision : float
+        Relative standard error of the scale (0 when it was kept).
+    rms : float
+        Weighted rms residual of the fitted lines, eV.
+    rms_limit : float
+        Largest rms accepted, eV.
+    max_residual : float
+        Largest residual as a fraction of the detector FWHM at its line.
+    scatter : float
+        Extra scatter of the line positions fitted beyond their statistical
+        errors, eV.
+    score : float
+        Score of the calibration.
+    rival : tuple of float or None
+        ``(scale, offset)`` (keV per channel, keV) of the next-best distinct
+        calibration, if any.
+    rival_score : float
+        Its score (-inf if none).
+    margin : float
+        ``score - rival_score``.
+    margin_required : float
+        The margin needed: :data:`MARGIN` in a search, ``-MARGIN`` when the
+        axis agrees with the solution (a rival may then score up to
+        :data:`MARGIN` more).
+    """
+
+    passed: bool
+    reasons: tuple
+    mode: str
+    n_lines: int
+    n_groups: int
+    energy_range: tuple
+    scale_precision: float
+    rms: float
+    rms_limit: float
+    max_residual: float
+    scatter: float
+    score: float
+    rival: tuple | None
+    rival_score: float
+    margin: float
+    margin_required: float
+
+    def summary(self):
+        """The gate's numbers as text.
+
+        Returns
+        -------
+        str
+            One line per criterion, with the verdict.
+        """
+        lo, hi = self.energy_range
+        rival = (
+            f"next best scale {self.rival[0] * 1000:.3f} eV/channel, offset "
+            f"{self.rival[1]:.4f} keV: score {self.score:.1f} vs {self.rival_score:.1f} "
+            f"(margin {self.margin:.1f}, needed {self.margin_required:.1f})"
+            if self.rival is not None
+            else f"no other calibration explains the peaks (score {self.score:.1f})"
+        )
+        rows = [
+            f"quality gate: {'passed' if self.passed else 'FAILED'} ({self.mode})",
+            f"  lines fitted: {self.n_lines} from {self.n_groups} elements/families, "
+            f"{lo:.3f}-{hi:.3f} keV",
+            f"  scale precision: {self.scale_precision * 100:.3f} %",
+            f"  rms residual: {self.rms:.2f} eV (limit {self.rms_limit:.1f} eV), largest "
+            f"{self.max_residual:.2f} FWHM, extra scatter {self.scatter:.2f} eV",
+            f"  {rival}",
+        ]
+        rows += [f"  refused: {reason}" for reason in self.reasons]
+        return "\n".join(rows)
+
+
+def resolution_at_mn_ka(energy, fwhm):
+    """Detector FWHM at Mn Ka (eV) from the FWHM (keV) of lines at ``energy`` (keV).
+
+    Inverts the relation of
+    :func:`~hyperspy_cmeans._calibration.lines.fwhm_at_energy` at the
+    highest-energy line (away from its low-energy floor).
+    """
+    k = int(np.argmax(energy))
+    return float(np.sqrt((fwhm[k] * 1000.0) ** 2 - 2.5 * (energy[k] * 1000.0 - _MN_KA_EV)))
+
+
+def evaluate_gate(
+    fit, residuals, significance, mode, lines, agrees, score, rival, rival_score, axis_decided
+):
+    """Check a final fit against the quality criteria.
+
+    Parameters
+    ----------
+    fit : FinalFit
+        The final fit.
+    residuals : numpy.ndarray
+        Residuals of the fitted lines, keV.
+    significance : numpy.ndarray
+        Significance of their peaks.
+    mode : str
+        ``"search"``, ``"refine"`` or ``"offset"``.
+    lines : LineArrays
+        Candidate lines.
+    agrees : bool
+        Whether the final fit still agrees with the axis it refined (see
+        :func:`~hyperspy_cmeans._calibration.search.agrees_with_prior`;
+        True in ``"search"`` mode).
+    score : float
+        Score of the solution.
+    rival : tuple of float or None
+        Next-best distinct ``(scale, offset)``.
+    rival_score : float
+        Its score.
+    axis_decided : bool
+        Whether the current axis chose this solution among near-equal ones.
+
+    Returns
+    -------
+    QualityGate
+        The numbers and the verdict.
+    """
+    keys = list(fit.fitted)
+    energy = lines.energy[keys] if keys else np.zeros(0)
+    fwhm = lines.fwhm[keys] if keys else np.zeros(0)
+    n_groups = int(np.unique(lines.group[keys]).size) if keys else 0
+    stat = np.array([fit.sigma[j] for j in keys])
+    # lines whose position is uncertain (blends, weak peaks) count less
+    weight = 1.0 / (stat**2 + (SYSTEMATIC_FWHM * fwhm) ** 2)
+    rms = float(np.sqrt(np.sum(weight * residuals**2) / np.sum(weight))) if keys else np.nan
+    resolution = resolution_at_mn_ka(lines.energy, lines.fwhm) / 1000.0
+    rms_limit = max(RMS_FRACTION * resolution, 3.0 * float(np.median(stat)) if keys else 0.0)
+    precision = float(np.sqrt(fit.cov[1, 1]) / fit.scale) if fit.free_scale else 0.0
+    worst = float(np.max(np.abs(residuals) / fwhm)) if keys else float("nan")
+    # when the axis agrees with the solution, it breaks near-ties
+    required = -MARGIN if axis_decided or mode != "search" else MARGIN
+    margin = score - rival_score
+    reasons = []
+    min_lines = MIN_LINES_SEARCH if mode == "search" else MIN_LINES
+    if fit.free_scale:
+        if len(keys) < min_lines or n_groups < MIN_GROUPS:
+            reasons.append(
+                f"only {len(keys)} line(s) of {n_groups} element(s)/famil(ies) could be fitted; "
+                f"fitting the scale needs at least {min_lines} lines of {MIN_GROUPS}"
+                + (" without a rough calibration on the axis" if mode == "search" else "")
+            )
+        elif precision > SCALE_PRECISION:
+            reasons.append(
+                f"the fitted lines ({energy.min():.2f}-{energy.max():.2f} keV) fix the scale "
+                f"only to {precision * 100:.2f} % (needed {SCALE_PRECISION * 100:.2f} %)"
+            )
+    elif not keys:
+        reasons.append("no line could be fitted")
+    elif np.max(significance) < MIN_OFFSET_SIGNIFICANCE:
+        reasons.append(
+            f"with the scale kept from the axis, the offset rests on peaks no more significant "
+            f"than {np.max(significance):.1f} noise standard deviations "
+            f"(at least {MIN_OFFSET_SIGNIFICANCE:g} needed)"
+        )
+    if not agrees:
+        reasons.append("the refined calibration moved away from the axis it started from")
+    if keys and len(keys) > 1 and rms > rms_limit:
+        reasons.append(
+            f"the residuals (rms {rms * 1000:.1f} eV) are larger than the detector resolution "
+            f"allows ({rms_limit * 1000:.1f} eV): some lines are matched to the wrong peaks"
+        )
+    if keys and worst > STRONG_LIMITS[1] + 1e-9:
+        reasons.append(f"a fitted line misses by {worst:.2f} FWHM")
+    if rival is not None and margin < required:
+        reasons.append(
+            f"ambiguous: another calibration (scale {rival[0] * 1000:.3f} eV/channel, offset "
+            f"{rival[1]:.3f} keV) explains the peaks {'better' if margin < 0 else 'nearly as well'}"
+            f" (score {score:.1f} vs {rival_score:.1f}, a margin of {required:.0f} is needed)"
+        )
+    return QualityGate(
+        passed=not reasons,
+        reasons=tuple(reasons),
+        mode=mode,
+        n_lines=len(keys),
+        n_groups=n_groups,
+        energy_range=(float(energy.min()), float(energy.max())) if keys else (np.nan, np.nan),
+        scale_precision=precision,
+        rms=rms * 1000.0,
+        rms_limit=rms_limit * 1000.0,
+        max_residual=worst,
+        scatter=fit.tau * 1000.0,
+        score=float(score),
+        rival=None if rival is None else (float(rival[0]), float(rival[1])),
+        rival_score=float(rival_score),
+        margin=float(margin),
+        margin_required=float(required),
+    )
