@@ -225,13 +225,18 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
         reset.disabled = not obj.can_reset
 
     def show_result(result):
-        table.value = f"<pre>{html.escape(result.table())}</pre>"
+        table.value = (
+            f"<pre>{html.escape(result.table())}\n\n{html.escape(result.gate.summary())}</pre>"
+        )
         preview.value = _png(obj.preview_figure())
         refresh()
         fitted = sum(m.fitted for m in result.matches)
+        how = {"search": "searched", "refine": "axis refined", "offset": "offset refined"}
         return (
             f"scale {result.scale * 1000:.4f} ± {result.scale_std * 1000:.4f} eV/channel, "
-            f"offset {result.offset:.5f} keV, {fitted} lines fitted, rms {result.rms:.2f} eV."
+            f"offset {result.offset:.5f} keV, {fitted} lines fitted, rms {result.rms:.2f} eV "
+            f"({how[result.mode]}; lines at {result.energy_range[0]:.2f}-"
+            f"{result.energy_range[1]:.2f} keV)."
         )
 
     def on_find(_button):

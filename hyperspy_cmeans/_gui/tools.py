@@ -20,7 +20,11 @@ from hyperspy.ui_registry import add_gui_method
 from hyperspy_cmeans import _learning_results as lrio
 from hyperspy_cmeans._clustering import ALGORITHM_ALIASES
 from hyperspy_cmeans._features import PREPROCESSING
-from hyperspy_cmeans.signals._calibration import ENERGY_CALIBRATION_NODE, TILT_CORRECTION_NODE
+from hyperspy_cmeans.signals._calibration import (
+    ENERGY_CALIBRATION_NODE,
+    STAGE_TILT_KEY,
+    TILT_CORRECTION_NODE,
+)
 
 __all__ = [
     "GUI_INSTALL_HINT",
@@ -617,7 +621,8 @@ class TiltCorrectionTool(_SignalTool):
     units = t.Str("nm", label="Units", desc="length units of the corrected axes")
 
     def _set_defaults(self):
-        tilt = self.signal.metadata.get_item("Acquisition_instrument.SEM.Stage.tilt_alpha", None)
+        self._saved_tilt = None
+        tilt = self.signal.metadata.get_item(STAGE_TILT_KEY, None)
         if isinstance(tilt, numbers.Real) and not isinstance(tilt, bool):
             self.stage_tilt = float(tilt)
 
@@ -648,8 +653,8 @@ class TiltCorrectionTool(_SignalTool):
     def apply(self):
         """Correct the pixel sizes of the signal.
 
-        The axes and metadata record before the first apply are kept for
-        :meth:`reset`.
+        The axes, the stage tilt and the metadata record before the first
+        apply are kept for :meth:`reset`.
 
         Returns
         -------
@@ -657,7 +662,26 @@ class TiltCorrectionTool(_SignalTool):
             The corrected signal.
         """
         kwargs = {**self.extra_kwargs, **self.parameters()}
+        if self._saved is None:
+            self._saved_tilt = self.signal.metadata.get_item(STAGE_TILT_KEY, None)
         return self._apply_with_undo(lambda: self.signal.tilt_correct_scale(**kwargs))
+
+    def reset(self):
+        """Restore the axes, stage tilt and metadata as before the first ``apply()``.
+
+        Returns
+        -------
+        EDSSEMCmeansSpectrum
+            The signal.
+        """
+        if self._saved is not None:
+            md = self.signal.metadata
+            if self._saved_tilt is not None:
+                md.set_item(STAGE_TILT_KEY, self._saved_tilt)
+            elif md.has_item(STAGE_TILT_KEY):
+                parent, _, leaf = STAGE_TILT_KEY.rpartition(".")
+                md.get_item(parent).__delattr__(leaf)
+        return super().reset()
 
     def axes_summary(self):
         """Describe the current x and y pixel sizes.
