@@ -21,9 +21,10 @@ from hyperspy_cmeans._calibration.energy import (
 from hyperspy_cmeans._calibration.gate import QualityGate
 from hyperspy_cmeans._calibration.lines import (
     CandidateLine,
+    analysis_lines,
     build_line_table,
     fwhm_at_energy,
-    principal_lines,
+    line_energies,
     split_line,
 )
 from hyperspy_cmeans._calibration.peaks import (
@@ -55,6 +56,7 @@ __all__ = [
     "LineMatch",
     "PeakTable",
     "QualityGate",
+    "analysis_lines",
     "build_line_table",
     "calibrate_spectrum",
     "check_stage_tilt",
@@ -64,8 +66,8 @@ __all__ = [
     "fit_line_template",
     "fwhm_at_energy",
     "implausible_tilt",
+    "line_energies",
     "pixel_size_from_field_width",
-    "principal_lines",
     "split_line",
     "tilt_corrected_pixel_size",
 ]

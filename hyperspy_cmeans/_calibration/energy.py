@@ -316,7 +316,7 @@ def _refusal(gate):
     """The message of a calibration refused by the gate."""
     hints = []
     text = " ".join(gate.reasons)
-    if "line(s)" in text or "fix the scale" in text or "no line" in text:
+    if "line(s)" in text or "fix the energy" in text or "no line" in text:
         hints.append(
             "give all the elements present (coatings and contaminants too; put in exclude "
             "those that should not be fitted) or explicit lines spread over the spectrum"
@@ -330,8 +330,9 @@ def _refusal(gate):
         hints.append("give more elements, with strong lines, or a larger map")
     if "ambiguous" in text:
         hints.append(
-            "give more elements, narrower scale_range/offset_range, or first set a rough "
-            "calibration (scale and offset in keV) on the axis"
+            "give more elements, check scale_range/offset_range (the right calibration may lie "
+            "outside them), or first set a rough calibration (scale and offset in keV) on the "
+            "axis"
         )
     if not hints:
         hints.append("give all the elements present, or a rough calibration on the axis")
@@ -352,6 +353,7 @@ def calibrate_spectrum(
     tolerance=None,
     min_significance=6.0,
     prior=None,
+    check_lines=None,
 ):
     """Calibrate the energy axis of a 1D spectrum from its peaks.
 
@@ -379,6 +381,12 @@ def calibrate_spectrum(
         (e.g. the current axis). When it places the lines nearly as well as
         the best solution of the search, it is refined instead (only its
         offset when the lines cannot fix the scale).
+    check_lines : dict, optional
+        Name -> energy (keV) of lines where the calibration will be used
+        (e.g. those of the sample): like the candidate lines recorded in the
+        spectrum, they must get their energy to a tenth of the detector FWHM
+        for the scale to be fitted (see
+        :mod:`~hyperspy_cmeans._calibration.gate`).
 
     Returns
     -------
@@ -397,7 +405,7 @@ def calibrate_spectrum(
     y = checked_spectrum(spectrum)
     n = y.size
     ranges = check_parameters(scale_range, offset_range, tolerance, min_significance)
-    lines = LineArrays(candidates, tolerance)
+    lines = LineArrays(candidates, tolerance, check_lines)
     prior = _usable_prior(prior, ranges[0])
     if len(lines) < (1 if prior is not None else 2):
         raise ValueError(
@@ -425,6 +433,7 @@ def calibrate_spectrum(
         peaks.significance[[fit.peak_of[j] for j in fit.fitted]],
         mode,
         lines,
+        n,
         mode == "search" or agrees_with_prior(fit, prior, lines),
         chosen.score,
         None if rival is None else (rival.scale, rival.offset),

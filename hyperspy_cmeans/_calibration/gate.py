@@ -5,7 +5,10 @@ A calibration is accepted only if
 * enough independent lines are fitted: with a fitted scale at least
   :data:`MIN_LINES_SEARCH` lines (:data:`MIN_LINES` when refining the axis)
   of at least :data:`MIN_GROUPS` elements or line families, which give the
-  scale to :data:`~hyperspy_cmeans._calibration.linefit.SCALE_PRECISION`;
+  energy of every candidate line recorded in the spectrum to
+  :data:`~hyperspy_cmeans._calibration.linefit.PRECISION_FWHM` of the
+  detector FWHM (with their errors and extra scatter, and at least
+  :data:`~hyperspy_cmeans._calibration.linefit.SYSTEMATIC_FLOOR` each);
   with the scale kept from the axis, at least one line, which the axis
   already placed within the matching tolerance, the strongest of them at
   least :data:`MIN_OFFSET_SIGNIFICANCE` noise standard deviations strong;
@@ -29,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hyperspy_cmeans._calibration.linefit import SCALE_PRECISION, STRONG_LIMITS
-from hyperspy_cmeans._calibration.search import SYSTEMATIC_FWHM
+from hyperspy_cmeans._calibration.linefit import STRONG_LIMITS, prediction_error
+from hyperspy_cmeans._calibration.search import SYSTEMATIC_FWHM, checked_lines
 
 __all__ = [
     "MARGIN",
@@ -54,7 +57,6 @@ RMS_FRACTION = 0.06
 #: Score difference (log-significance units) between two solutions that are
 #: nearly equally good.
 MARGIN = 3.0
-_MN_KA_EV = 5898.7
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,12 @@ class QualityGate:
         calibration is constrained in.
     scale_precision : float
         Relative standard error of the scale (0 when it was kept).
+    line_error : float
+        Largest standard error of the calibrated energy of a candidate line
+        recorded in the spectrum, eV (with each fitted line's uncertainty at
+        least the systematic floor).
+    line_error_limit : float
+        What was allowed there, eV.
     rms : float
         Weighted rms residual of the fitted lines, eV.
     rms_limit : float
@@ -112,6 +120,8 @@ class QualityGate:
     n_groups: int
     energy_range: tuple
     scale_precision: float
+    line_error: float
+    line_error_limit: float
     rms: float
     rms_limit: float
     max_residual: float
@@ -142,7 +152,8 @@ class QualityGate:
             f"quality gate: {'passed' if self.passed else 'FAILED'} ({self.mode})",
             f"  lines fitted: {self.n_lines} from {self.n_groups} elements/families, "
             f"{lo:.3f}-{hi:.3f} keV",
-            f"  scale precision: {self.scale_precision * 100:.3f} %",
+            f"  precision: scale {self.scale_precision * 100:.3f} %, line energies "
+            f"{self.line_error:.1f} eV (limit {self.line_error_limit:.1f} eV)",
             f"  rms residual: {self.rms:.2f} eV (limit {self.rms_limit:.1f} eV), largest "
             f"{self.max_residual:.2f} FWHM, extra scatter {self.scatter:.2f} eV",
             f"  {rival}",
@@ -151,19 +162,8 @@ class QualityGate:
         return "\n".join(rows)
 
 
-def resolution_at_mn_ka(energy, fwhm):
-    """Detector FWHM at Mn Ka (eV) from the FWHM (keV) of lines at ``energy`` (keV).
-
-    Inverts the relation of
-    :func:`~hyperspy_cmeans._calibration.lines.fwhm_at_energy` at the
-    highest-energy line (away from its low-energy floor).
-    """
-    k = int(np.argmax(energy))
-    return float(np.sqrt((fwhm[k] * 1000.0) ** 2 - 2.5 * (energy[k] * 1000.0 - _MN_KA_EV)))
-
-
 def evaluate_gate(
-    fit, residuals, significance, mode, lines, agrees, score, rival, rival_score, axis_decided
+    fit, residuals, significance, mode, lines, n, agrees, score, rival, rival_score, axis_decided
 ):
     """Check a final fit against the quality criteria.
 
@@ -179,6 +179,8 @@ def evaluate_gate(
         ``"search"``, ``"refine"`` or ``"offset"``.
     lines : LineArrays
         Candidate lines.
+    n : int
+        Number of channels.
     agrees : bool
         Whether the final fit still agrees with the axis it refined (see
         :func:`~hyperspy_cmeans._calibration.search.agrees_with_prior`;
@@ -205,9 +207,18 @@ def evaluate_gate(
     # lines whose position is uncertain (blends, weak peaks) count less
     weight = 1.0 / (stat**2 + (SYSTEMATIC_FWHM * fwhm) ** 2)
     rms = float(np.sqrt(np.sum(weight * residuals**2) / np.sum(weight))) if keys else np.nan
-    resolution = resolution_at_mn_ka(lines.energy, lines.fwhm) / 1000.0
+    resolution = lines.resolution
     rms_limit = max(RMS_FRACTION * resolution, 3.0 * float(np.median(stat)) if keys else 0.0)
     precision = float(np.sqrt(fit.cov[1, 1]) / fit.scale) if fit.free_scale else 0.0
+    line_error, line_limit, worst_line = 0.0, np.inf, None
+    at, limit, where = checked_lines(fit.scale, fit.offset, lines, n)
+    if keys and at.size:
+        x = np.array([fit.channel[j] for j in keys])
+        known = None if fit.free_scale else fit.scale
+        error = prediction_error(x, energy, stat, at, fit.tau, known)
+        k = int(np.argmax(error / limit))
+        line_error, line_limit = float(error[k]), float(limit[k])
+        worst_line = lines.check_names[where[k]]
     worst = float(np.max(np.abs(residuals) / fwhm)) if keys else float("nan")
     # when the axis agrees with the solution, it breaks near-ties
     required = -MARGIN if axis_decided or mode != "search" else MARGIN
@@ -221,10 +232,11 @@ def evaluate_gate(
                 f"fitting the scale needs at least {min_lines} lines of {MIN_GROUPS}"
                 + (" without a rough calibration on the axis" if mode == "search" else "")
             )
-        elif precision > SCALE_PRECISION:
+        elif line_error > line_limit:
             reasons.append(
-                f"the fitted lines ({energy.min():.2f}-{energy.max():.2f} keV) fix the scale "
-                f"only to {precision * 100:.2f} % (needed {SCALE_PRECISION * 100:.2f} %)"
+                f"the fitted lines ({energy.min():.2f}-{energy.max():.2f} keV) fix the energy "
+                f"of {worst_line} only to {line_error * 1000:.1f} eV (a tenth of the FWHM, "
+                f"{line_limit * 1000:.1f} eV, is needed)"
             )
     elif not keys:
         reasons.append("no line could be fitted")
@@ -257,6 +269,8 @@ def evaluate_gate(
         n_groups=n_groups,
         energy_range=(float(energy.min()), float(energy.max())) if keys else (np.nan, np.nan),
         scale_precision=precision,
+        line_error=line_error * 1000.0,
+        line_error_limit=(line_limit if np.isfinite(line_limit) else 0.0) * 1000.0,
         rms=rms * 1000.0,
         rms_limit=rms_limit * 1000.0,
         max_residual=worst,

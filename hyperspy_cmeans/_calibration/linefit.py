@@ -18,13 +18,15 @@ import numpy as np
 __all__ = [
     "LineFitResult",
     "clip_lines",
+    "prediction_error",
     "scale_is_constrained",
     "wls",
     "wls_scatter",
 ]
 
-#: The scale is fitted only if the lines give it to this relative precision.
-SCALE_PRECISION = 1e-3
+#: A calibration must give the energy of every candidate line recorded in the
+#: spectrum to this fraction of the detector FWHM (one standard error).
+PRECISION_FWHM = 0.1
 #: Systematic line-position uncertainty (keV) assumed when judging that precision.
 SYSTEMATIC_FLOOR = 0.002
 #: A point missing the others' line by less than this fraction of the FWHM is
@@ -163,13 +165,40 @@ def wls_scatter(x, y, sigma, scale=None):
     return float(a[0]), float(b[0]), cov[0], float(tau[0])
 
 
-def scale_is_constrained(x, y, sigma, groups, scale):
+def prediction_error(x, y, sigma, at, tau=0.0, scale=None):
+    """Standard error (keV) of the energy a line fit gives at some channels.
+
+    Parameters
+    ----------
+    x, y, sigma : numpy.ndarray
+        Channels, energies (keV) and energy uncertainties (keV) of the fitted
+        lines; each uncertainty is combined with ``tau`` (the extra scatter
+        seen in the fit), and at least :data:`SYSTEMATIC_FLOOR`.
+    at : array_like
+        Channels where the error is wanted.
+    tau : float, default 0.0
+        Extra scatter, keV.
+    scale : float, optional
+        Known scale (only the offset is fitted).
+
+    Returns
+    -------
+    numpy.ndarray
+        The standard errors, keV.
+    """
+    cov = wls(x, y, np.hypot(sigma, max(tau, SYSTEMATIC_FLOOR)), scale)[2]
+    at = np.asarray(at, dtype=float)
+    return np.sqrt(np.maximum(cov[0, 0] + 2 * at * cov[0, 1] + at**2 * cov[1, 1], 0.0))
+
+
+def scale_is_constrained(x, y, sigma, groups, at, limit):
     """Whether some lines can fix the scale, not only the offset.
 
     They can when there are at least three, from at least two elements or
     families (the lines of one family move together with the composition and
-    detector), and they give the scale to :data:`SCALE_PRECISION` with their
-    statistical errors plus :data:`SYSTEMATIC_FLOOR`.
+    detector), and the line fit gives the energy at every channel of ``at``
+    (the candidate lines recorded in the spectrum) to within ``limit``, with
+    their statistical errors plus :data:`SYSTEMATIC_FLOOR`.
 
     Parameters
     ----------
@@ -177,8 +206,8 @@ def scale_is_constrained(x, y, sigma, groups, scale):
         Channels, energies (keV) and energy uncertainties (keV).
     groups : numpy.ndarray
         Element/family index of each line.
-    scale : float
-        Approximate scale, keV per channel.
+    at, limit : numpy.ndarray
+        Channels to check and the largest standard error allowed there, keV.
 
     Returns
     -------
@@ -186,8 +215,7 @@ def scale_is_constrained(x, y, sigma, groups, scale):
     """
     if x.size < 3 or np.unique(groups).size < 2 or np.ptp(x) <= 0:
         return False
-    cov = wls(x, y, np.hypot(sigma, SYSTEMATIC_FLOOR))[2]
-    return bool(np.sqrt(cov[1, 1]) <= SCALE_PRECISION * scale)
+    return bool(np.all(prediction_error(x, y, sigma, at) <= limit))
 
 
 def _limits(fwhm, weak):

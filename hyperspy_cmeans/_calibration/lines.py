@@ -27,12 +27,13 @@ __all__ = [
     "CandidateLine",
     "build_line_table",
     "fwhm_at_energy",
-    "principal_lines",
+    "analysis_lines",
+    "line_energies",
     "split_line",
 ]
 
-# Mn Ka energy (keV), the reference of the detector-resolution convention.
-_MN_KA = 5.8987
+#: Mn Ka energy (keV), the reference of the detector-resolution convention.
+MN_KA = 5.8987
 
 
 def fwhm_at_energy(energy, energy_resolution_MnKa=130.0):  # noqa: N803 (exspy's name)
@@ -56,7 +57,7 @@ def fwhm_at_energy(energy, energy_resolution_MnKa=130.0):  # noqa: N803 (exspy's
         far below Mn Ka for very good detectors).
     """
     energy = np.asarray(energy, dtype=float)
-    fwhm2 = energy_resolution_MnKa**2 + 2.5 * (energy - _MN_KA) * 1000.0
+    fwhm2 = energy_resolution_MnKa**2 + 2.5 * (energy - MN_KA) * 1000.0
     fwhm = np.sqrt(np.maximum(fwhm2, 100.0)) / 1000.0
     return float(fwhm) if fwhm.ndim == 0 else fwhm
 
@@ -252,22 +253,23 @@ def build_line_table(
     return sorted(table, key=lambda c: c.energy)
 
 
-def principal_lines(elements, beam_energy=None):
-    """The strongest line of each family (K, L, M) of some elements.
+def analysis_lines(elements, beam_energy=None):
+    """The line used to analyse each element, chosen as exspy does.
+
+    Of the element's Ka, La and Ma lines (in that order), the first below
+    half the beam energy (an overvoltage of 2), else the last one.
 
     Parameters
     ----------
     elements : list of str
-        Element symbols.
+        Element symbols (unknown ones are skipped).
     beam_energy : float, optional
-        Beam energy in keV; lines at or above it are not excited and left out.
+        Beam energy in keV; without it the first of Ka, La, Ma is taken.
 
     Returns
     -------
     dict
-        Line name (``"Fe_Ka"``) -> energy (keV), for the line of largest
-        weight of every family of every element (unknown elements are
-        skipped).
+        Line name (``"Fe_Ka"``) -> energy (keV).
     """
     out = {}
     for element in _as_list(elements):
@@ -275,16 +277,35 @@ def principal_lines(elements, beam_energy=None):
             table = _element_lines(element)
         except ValueError:
             continue
-        best = {}
-        for name, props in table.items():
-            energy, weight = props
-            if beam_energy is not None and energy >= beam_energy:
-                continue
-            family = _family(name)
-            if family not in best or weight > best[family][1]:
-                best[family] = (name, weight, energy)
-        for name, _, energy in best.values():
-            out[f"{element}_{name}"] = energy
+        names = [name for name in ("Ka", "La", "Ma") if name in table]
+        if not names:
+            continue
+        below = [n for n in names if beam_energy is None or table[n][0] < beam_energy / 2]
+        name = below[0] if below else names[-1]
+        out[f"{element}_{name}"] = table[name][0]
+    return out
+
+
+def line_energies(lines):
+    """Energies of X-ray lines.
+
+    Parameters
+    ----------
+    lines : list of str
+        Line names such as ``"Fe_Ka"``; malformed or unknown ones are skipped.
+
+    Returns
+    -------
+    dict
+        Name -> energy (keV).
+    """
+    out = {}
+    for line in _as_list(lines):
+        try:
+            element, name = split_line(line)
+        except ValueError:
+            continue
+        out[line] = _element_lines(element)[name][0]
     return out
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from hyperspy_cmeans._calibration.linefit import clip_lines, scale_is_constrained
 from hyperspy_cmeans._calibration.peaks import estimate_noise_gain, fit_line_template
-from hyperspy_cmeans._calibration.search import ENERGY_FLOOR, match_pairs
+from hyperspy_cmeans._calibration.search import ENERGY_FLOOR, checked_lines, match_pairs
 
 __all__ = ["FinalFit", "final_fit"]
 
@@ -102,13 +102,15 @@ def final_fit(y, solution, peaks, lines, n, prior_scale=None, n_iter=2):
             break
         x = np.array([chan[j] for j in keys])
         e, s = lines.energy[keys], np.array([sigma[j] for j in keys])
-        free = prior_scale is None or scale_is_constrained(x, e, s, lines.group[keys], scale)
+        groups = lines.group[keys]
+        at, limit, _ = checked_lines(scale, offset, lines, n)
+        free = prior_scale is None or scale_is_constrained(x, e, s, groups, at, limit)
         fit = clip_lines(
             x, e, s, lines.fwhm[keys], ~lines.strong[keys], free, None if free else prior_scale
         )
         if free and prior_scale is not None and fit is not None:
             kept = np.array(fit.kept)
-            if not scale_is_constrained(x[kept], e[kept], s[kept], lines.group[keys][kept], scale):
+            if not scale_is_constrained(x[kept], e[kept], s[kept], groups[kept], at, limit):
                 # the lines left after rejection cannot fix the scale: keep the axis scale
                 free = False
                 fit = clip_lines(x, e, s, lines.fwhm[keys], ~lines.strong[keys], False, prior_scale)

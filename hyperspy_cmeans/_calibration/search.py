@@ -24,12 +24,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hyperspy_cmeans._calibration.linefit import clip_lines, scale_is_constrained
+from hyperspy_cmeans._calibration.linefit import PRECISION_FWHM, clip_lines, scale_is_constrained
+from hyperspy_cmeans._calibration.lines import MN_KA, fwhm_at_energy
 
 __all__ = [
     "LineArrays",
     "Solution",
     "agrees_with_prior",
+    "checked_lines",
     "consensus_score",
     "distinct",
     "match_pairs",
@@ -63,9 +65,12 @@ class LineArrays:
         The line table (model-only entries are kept for the peak shapes).
     tolerance : float or None
         Matching tolerance in eV; None for 0.4 FWHM plus the member spread.
+    check_lines : dict, optional
+        Name -> energy (keV) of further lines where the calibration must be
+        precise (e.g. the lines of the sample), besides the candidates.
     """
 
-    def __init__(self, candidates, tolerance):
+    def __init__(self, candidates, tolerance, check_lines=None):
         self.model = list(candidates)
         candidates = [c for c in candidates if not c.model_only]
         self.candidates = candidates
@@ -85,6 +90,16 @@ class LineArrays:
         else:
             self.tol = np.full(len(candidates), tolerance / 1000.0)
         self.strong = self.weight >= MAIN_WEIGHT
+        #: detector FWHM at Mn Ka, keV (the line widths follow from it)
+        self.resolution = resolution_at_mn_ka(self.energy, self.fwhm) if len(self) else 0.13
+        # where the calibration must be precise: the candidates and the
+        # lines of interest (those of the sample)
+        check_lines = dict(check_lines or {})
+        extra = np.array(list(check_lines.values()), dtype=float)
+        self.check_names = self.names + list(check_lines)
+        self.check_energy = np.concatenate([self.energy, extra])
+        extra_fwhm = np.atleast_1d(fwhm_at_energy(extra, self.resolution * 1000.0))
+        self.check_fwhm = np.concatenate([self.fwhm, extra_fwhm])
         # element/family of each candidate: lines of one family are not
         # independent constraints on the scale
         keys = [family_key(c.name) for c in candidates]
@@ -101,6 +116,18 @@ class LineArrays:
 
     def __len__(self):
         return len(self.energy)
+
+
+def resolution_at_mn_ka(energy, fwhm):
+    """Detector FWHM at Mn Ka (keV) from the FWHM (keV) of lines at ``energy`` (keV).
+
+    Inverts the relation of
+    :func:`~hyperspy_cmeans._calibration.lines.fwhm_at_energy` at the
+    highest-energy line (away from its low-energy floor).
+    """
+    k = int(np.argmax(energy))
+    e_ev, f_ev = energy[k] * 1000.0, fwhm[k] * 1000.0
+    return float(np.sqrt(f_ev**2 - 2.5 * (e_ev - MN_KA * 1000.0))) / 1000.0
 
 
 def family_key(name):
@@ -343,6 +370,24 @@ def match_pairs(scale, offset, peaks, lines, n):
     )
 
 
+def checked_lines(scale, offset, lines, n):
+    """Where a calibration must be precise: the lines of interest recorded in the spectrum.
+
+    Those are the candidates and ``lines.check_lines`` that a calibration
+    ``(scale, offset)`` places inside the ``n`` channels.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Their channels, the largest standard error allowed on their energy
+        (:data:`~hyperspy_cmeans._calibration.linefit.PRECISION_FWHM` times
+        the detector FWHM, keV) and their indices in ``lines.check_names``.
+    """
+    channel = (lines.check_energy - offset) / scale
+    inside = np.flatnonzero((channel >= 0) & (channel <= n - 1))
+    return channel[inside], PRECISION_FWHM * lines.check_fwhm[inside], inside
+
+
 def distinct(a, b, n):
     """Whether two calibrations differ by more than two channels anywhere on the axis."""
     ds, do = a[0] - b[0], a[1] - b[1]
@@ -393,7 +438,8 @@ def refine(hyp, peaks, lines, n, scale_range, offset_range, prior_scale=None, ma
         ii, jj = (np.array(a) for a in zip(*pairs, strict=True))
         x, e = peaks.position[ii], lines.energy[jj]
         sigma = _position_sigma(scale, ii, jj, peaks, lines)
-        free = prior_scale is None or scale_is_constrained(x, e, sigma, lines.group[jj], scale)
+        at, limit, _ = checked_lines(scale, offset, lines, n)
+        free = prior_scale is None or scale_is_constrained(x, e, sigma, lines.group[jj], at, limit)
         if not free:
             scale = prior_scale
         fit = clip_lines(x, e, sigma, lines.fwhm[jj], ~lines.strong[jj], free, scale)

@@ -20,7 +20,7 @@ import numpy as np
 from hyperspy.axes import UnitConversion
 
 from hyperspy_cmeans._calibration.energy import calibrate_spectrum, check_parameters
-from hyperspy_cmeans._calibration.lines import build_line_table, principal_lines, split_line
+from hyperspy_cmeans._calibration.lines import analysis_lines, build_line_table, line_energies
 from hyperspy_cmeans._calibration.tilt import (
     PLAUSIBLE_TILT_RANGE,
     check_stage_tilt,
@@ -213,21 +213,15 @@ def sample_lines(signal):
     Returns
     -------
     dict
-        ``metadata.Sample.xray_lines`` plus the strongest excited line of each
-        family of ``metadata.Sample.elements``, name -> energy (keV).
+        ``metadata.Sample.xray_lines`` if set, else one line per element of
+        ``metadata.Sample.elements`` chosen as exspy does (Ka, La or Ma, the
+        first below half the beam energy), name -> energy (keV).
     """
-    from exspy.material import elements as database
-
-    out = {}
-    for line in signal.metadata.get_item("Sample.xray_lines", None) or []:
-        try:
-            element, name = split_line(line)
-        except ValueError:
-            continue
-        out[line] = float(database[element].Atomic_properties.Xray_lines[name]["energy (keV)"])
+    lines = signal.metadata.get_item("Sample.xray_lines", None)
+    if lines:
+        return line_energies(lines)
     elements = signal.metadata.get_item("Sample.elements", None) or []
-    out.update(principal_lines(elements, _instrument_item(signal, "beam_energy")))
-    return out
+    return analysis_lines(elements, _instrument_item(signal, "beam_energy"))
 
 
 def _calibration_warning(calibration, outside):
@@ -339,6 +333,7 @@ def calibrate_energy(
         tolerance=tolerance,
         min_significance=min_significance,
         prior=prior,
+        check_lines=sample_lines(signal),
     )
     _logger.info(
         "Energy calibration (%s): %.4f eV/channel, offset %.4f keV, %d lines, rms %.2f eV",
