@@ -390,6 +390,20 @@ def test_calibration_widget_reports_errors_and_keeps_axis(s, ipy):
     assert wd["reset_button"].disabled
 
 
+def test_calibration_widget_shows_what_the_gate_refused(tm002, ipy):
+    s = tm002
+    ax = s.axes_manager.signal_axes[0]
+    ax.scale, ax.offset, ax.units = 1.0, 0.0, "channel"
+    wd = s.calibrate_energy_from_peaks(elements=["Al", "Zr"], **KWARGS)["ipywidgets"]["wdict"]
+    click(wd, "apply_button")
+    assert "refused" in wd["status"].value and "color:#b00020" in wd["status"].value
+    assert "quality gate: FAILED" in wd["table"].value
+    assert bytes(wd["preview"].value).startswith(PNG_SIGNATURE)
+    assert (ax.scale, ax.offset, ax.units) == (1.0, 0.0, "channel")
+    assert not s.metadata.has_item("Signal.Energy_calibration")
+    assert wd["reset_button"].disabled
+
+
 # --------------------------------------------------------------------------
 # tilt_correct_scale widget
 # --------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A calibration is accepted only if
 
 * enough independent lines are fitted: with a fitted scale at least
-  :data:`MIN_LINES_SEARCH` lines (:data:`MIN_LINES` when refining the axis)
+  :data:`MIN_LINES_SEARCH` well-measured lines (position known to
+  :data:`PRECISE_FWHM` of the FWHM; :data:`MIN_LINES` when refining the axis)
   of at least :data:`MIN_GROUPS` elements or line families, which give the
   energy of every candidate line recorded in the spectrum to
   :data:`~hyperspy_cmeans._calibration.linefit.PRECISION_FWHM` of the
@@ -41,6 +42,7 @@ __all__ = [
     "MIN_LINES",
     "MIN_LINES_SEARCH",
     "MIN_OFFSET_SIGNIFICANCE",
+    "PRECISE_FWHM",
     "RMS_FRACTION",
     "QualityGate",
     "evaluate_gate",
@@ -51,6 +53,9 @@ MIN_LINES = 3
 #: more are needed to test it.
 MIN_LINES_SEARCH = 4
 MIN_GROUPS = 2
+#: A line counts towards those numbers when its peak position is known to
+#: this fraction of the detector FWHM (one standard error).
+PRECISE_FWHM = 0.05
 #: Peaks that alone fix the offset (scale kept) must be at least this significant.
 MIN_OFFSET_SIGNIFICANCE = 10.0
 RMS_FRACTION = 0.06
@@ -76,6 +81,9 @@ class QualityGate:
         offset refined).
     n_lines : int
         Number of fitted lines.
+    n_precise : int
+        Number of them whose position is known to :data:`PRECISE_FWHM` of
+        the detector FWHM.
     n_groups : int
         Number of distinct elements/line families among them.
     energy_range : tuple of float
@@ -117,6 +125,7 @@ class QualityGate:
     reasons: tuple
     mode: str
     n_lines: int
+    n_precise: int
     n_groups: int
     energy_range: tuple
     scale_precision: float
@@ -150,8 +159,8 @@ class QualityGate:
         )
         rows = [
             f"quality gate: {'passed' if self.passed else 'FAILED'} ({self.mode})",
-            f"  lines fitted: {self.n_lines} from {self.n_groups} elements/families, "
-            f"{lo:.3f}-{hi:.3f} keV",
+            f"  lines fitted: {self.n_lines} ({self.n_precise} well measured) from "
+            f"{self.n_groups} elements/families, {lo:.3f}-{hi:.3f} keV",
             f"  precision: scale {self.scale_precision * 100:.3f} %, line energies "
             f"{self.line_error:.1f} eV (limit {self.line_error_limit:.1f} eV)",
             f"  rms residual: {self.rms:.2f} eV (limit {self.rms_limit:.1f} eV), largest "
@@ -199,81 +208,33 @@ def evaluate_gate(
     QualityGate
         The numbers and the verdict.
     """
-    keys = list(fit.fitted)
-    energy = lines.energy[keys] if keys else np.zeros(0)
-    fwhm = lines.fwhm[keys] if keys else np.zeros(0)
-    n_groups = int(np.unique(lines.group[keys]).size) if keys else 0
-    stat = np.array([fit.sigma[j] for j in keys])
-    # lines whose position is uncertain (blends, weak peaks) count less
-    weight = 1.0 / (stat**2 + (SYSTEMATIC_FWHM * fwhm) ** 2)
-    rms = float(np.sqrt(np.sum(weight * residuals**2) / np.sum(weight))) if keys else np.nan
-    resolution = lines.resolution
-    rms_limit = max(RMS_FRACTION * resolution, 3.0 * float(np.median(stat)) if keys else 0.0)
-    precision = float(np.sqrt(fit.cov[1, 1]) / fit.scale) if fit.free_scale else 0.0
-    line_error, line_limit, worst_line = 0.0, np.inf, None
-    at, limit, where = checked_lines(fit.scale, fit.offset, lines, n)
-    if keys and at.size:
-        x = np.array([fit.channel[j] for j in keys])
-        known = None if fit.free_scale else fit.scale
-        error = prediction_error(x, energy, stat, at, fit.tau, known)
-        k = int(np.argmax(error / limit))
-        line_error, line_limit = float(error[k]), float(limit[k])
-        worst_line = lines.check_names[where[k]]
-    worst = float(np.max(np.abs(residuals) / fwhm)) if keys else float("nan")
+    numbers = _measure(fit, residuals, lines, n)
     # when the axis agrees with the solution, it breaks near-ties
     required = -MARGIN if axis_decided or mode != "search" else MARGIN
     margin = score - rival_score
-    reasons = []
-    min_lines = MIN_LINES_SEARCH if mode == "search" else MIN_LINES
-    if fit.free_scale:
-        if len(keys) < min_lines or n_groups < MIN_GROUPS:
-            reasons.append(
-                f"only {len(keys)} line(s) of {n_groups} element(s)/famil(ies) could be fitted; "
-                f"fitting the scale needs at least {min_lines} lines of {MIN_GROUPS}"
-                + (" without a rough calibration on the axis" if mode == "search" else "")
-            )
-        elif line_error > line_limit:
-            reasons.append(
-                f"the fitted lines ({energy.min():.2f}-{energy.max():.2f} keV) fix the energy "
-                f"of {worst_line} only to {line_error * 1000:.1f} eV (a tenth of the FWHM, "
-                f"{line_limit * 1000:.1f} eV, is needed)"
-            )
-    elif not keys:
-        reasons.append("no line could be fitted")
-    elif np.max(significance) < MIN_OFFSET_SIGNIFICANCE:
-        reasons.append(
-            f"with the scale kept from the axis, the offset rests on peaks no more significant "
-            f"than {np.max(significance):.1f} noise standard deviations "
-            f"(at least {MIN_OFFSET_SIGNIFICANCE:g} needed)"
-        )
-    if not agrees:
-        reasons.append("the refined calibration moved away from the axis it started from")
-    if keys and len(keys) > 1 and rms > rms_limit:
-        reasons.append(
-            f"the residuals (rms {rms * 1000:.1f} eV) are larger than the detector resolution "
-            f"allows ({rms_limit * 1000:.1f} eV): some lines are matched to the wrong peaks"
-        )
-    if keys and worst > STRONG_LIMITS[1] + 1e-9:
-        reasons.append(f"a fitted line misses by {worst:.2f} FWHM")
+    reasons = _line_reasons(fit, numbers, significance, mode)
+    reasons += _fit_reasons(numbers, agrees)
     if rival is not None and margin < required:
         reasons.append(
             f"ambiguous: another calibration (scale {rival[0] * 1000:.3f} eV/channel, offset "
             f"{rival[1]:.3f} keV) explains the peaks {'better' if margin < 0 else 'nearly as well'}"
             f" (score {score:.1f} vs {rival_score:.1f}, a margin of {required:.0f} is needed)"
         )
+    energy = numbers["energy"]
     return QualityGate(
         passed=not reasons,
         reasons=tuple(reasons),
         mode=mode,
-        n_lines=len(keys),
-        n_groups=n_groups,
-        energy_range=(float(energy.min()), float(energy.max())) if keys else (np.nan, np.nan),
-        scale_precision=precision,
-        line_error=line_error * 1000.0,
-        line_error_limit=(line_limit if np.isfinite(line_limit) else 0.0) * 1000.0,
-        rms=rms * 1000.0,
-        rms_limit=rms_limit * 1000.0,
-        max_residual=worst,
+        n_lines=energy.size,
+        n_precise=numbers["n_precise"],
+        n_groups=numbers["n_groups"],
+        energy_range=(float(energy.min()), float(energy.max())) if energy.size else (np.nan,) * 2,
+        scale_precision=float(np.sqrt(fit.cov[1, 1]) / fit.scale) if fit.free_scale else 0.0,
+        line_error=numbers["line_error"] * 1000.0,
+        line_error_limit=numbers["line_limit"] * 1000.0,
+        rms=numbers["rms"] * 1000.0,
+        rms_limit=numbers["rms_limit"] * 1000.0,
+        max_residual=numbers["worst"],
         scatter=fit.tau * 1000.0,
         score=float(score),
         rival=None if rival is None else (float(rival[0]), float(rival[1])),
@@ -281,3 +242,88 @@ def evaluate_gate(
         margin=float(margin),
         margin_required=float(required),
     )
+
+
+def _measure(fit, residuals, lines, n):
+    """The numbers the gate judges, from a final fit (energies in keV)."""
+    keys = list(fit.fitted)
+    energy, fwhm = lines.energy[keys], lines.fwhm[keys]
+    stat = np.array([fit.sigma[j] for j in keys])
+    out = {
+        "energy": energy,
+        "n_groups": int(np.unique(lines.group[keys]).size),
+        # lines measured well enough to confirm a match: a chance alignment of
+        # a peak within a twentieth of the FWHM is unlikely
+        "n_precise": int(np.sum(stat <= PRECISE_FWHM * fwhm)),
+        "rms": np.nan,
+        "rms_limit": RMS_FRACTION * lines.resolution,
+        "worst": np.nan,
+        "line_error": 0.0,
+        "line_limit": 0.0,
+        "worst_line": None,
+    }
+    if not keys:
+        return out
+    # lines whose position is uncertain (blends, weak peaks) count less
+    weight = 1.0 / (stat**2 + (SYSTEMATIC_FWHM * fwhm) ** 2)
+    out["rms"] = float(np.sqrt(np.sum(weight * residuals**2) / np.sum(weight)))
+    out["rms_limit"] = max(out["rms_limit"], 3.0 * float(np.median(stat)))
+    out["worst"] = float(np.max(np.abs(residuals) / fwhm))
+    at, limit, where = checked_lines(fit.scale, fit.offset, lines, n)
+    if at.size:
+        x = np.array([fit.channel[j] for j in keys])
+        known = None if fit.free_scale else fit.scale
+        error = prediction_error(x, energy, stat, at, fit.tau, known)
+        k = int(np.argmax(error / limit))
+        out.update(
+            line_error=float(error[k]),
+            line_limit=float(limit[k]),
+            worst_line=lines.check_names[where[k]],
+        )
+    return out
+
+
+def _line_reasons(fit, numbers, significance, mode):
+    """Refusals for too few or too weak lines, or an imprecise calibration."""
+    energy, n_precise, n_groups = numbers["energy"], numbers["n_precise"], numbers["n_groups"]
+    if fit.free_scale:
+        min_lines = MIN_LINES_SEARCH if mode == "search" else MIN_LINES
+        if n_precise < min_lines or n_groups < MIN_GROUPS:
+            return [
+                f"only {n_precise} well-measured line(s) of {n_groups} element(s)/famil(ies) "
+                f"could be fitted ({energy.size} in all); fitting the scale needs at least "
+                f"{min_lines} lines of {MIN_GROUPS}, each placed to {PRECISE_FWHM:g} FWHM"
+                + (" without a rough calibration on the axis" if mode == "search" else "")
+            ]
+        if numbers["line_error"] > numbers["line_limit"]:
+            return [
+                f"the fitted lines ({energy.min():.2f}-{energy.max():.2f} keV) fix the energy "
+                f"of {numbers['worst_line']} only to {numbers['line_error'] * 1000:.1f} eV (a "
+                f"tenth of the FWHM, {numbers['line_limit'] * 1000:.1f} eV, is needed)"
+            ]
+        return []
+    if not energy.size:
+        return ["no line could be fitted"]
+    if np.max(significance) < MIN_OFFSET_SIGNIFICANCE:
+        return [
+            f"with the scale kept from the axis, the offset rests on peaks no more significant "
+            f"than {np.max(significance):.1f} noise standard deviations "
+            f"(at least {MIN_OFFSET_SIGNIFICANCE:g} needed)"
+        ]
+    return []
+
+
+def _fit_reasons(numbers, agrees):
+    """Refusals for residuals the detector resolution does not allow."""
+    reasons = []
+    if not agrees:
+        reasons.append("the refined calibration moved away from the axis it started from")
+    if numbers["energy"].size > 1 and numbers["rms"] > numbers["rms_limit"]:
+        reasons.append(
+            f"the residuals (rms {numbers['rms'] * 1000:.1f} eV) are larger than the detector "
+            f"resolution allows ({numbers['rms_limit'] * 1000:.1f} eV): some lines are matched "
+            "to the wrong peaks"
+        )
+    if numbers["worst"] > STRONG_LIMITS[1] + 1e-9:
+        reasons.append(f"a fitted line misses by {numbers['worst']:.2f} FWHM")
+    return reasons

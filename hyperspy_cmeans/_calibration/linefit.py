@@ -102,13 +102,18 @@ def _scatter_batch(x, y, sigma, mask, scale=None):
         return chi2 / np.maximum(dof, 1)
 
     tau = np.zeros(mask.shape[0])
-    need = (dof > 0) & (chi2_red(tau) > 1.0)
+    red0 = chi2_red(tau)
+    need = (dof > 0) & (red0 > 1.0)
     if need.any():
         lo = np.zeros_like(tau)
-        hi = np.full_like(tau, max(float(np.ptp(y)), 1e-3))
+        # the reduced chi-square with tau alone is about rms^2 / tau^2: start
+        # the bracket a little above, where it is below 1
+        a, b, _, _ = _wls_batch(x, y, sigma**2 + np.zeros_like(tau)[:, None], mask, scale)
+        r2 = np.where(mask, (y - a[:, None] - b[:, None] * x) ** 2, 0.0).sum(axis=1)
+        hi = np.maximum(2.0 * np.sqrt(r2 / np.maximum(dof, 1)), 1e-6)
         while np.any(need & (chi2_red(hi) > 1.0)):
             hi = np.where(need & (chi2_red(hi) > 1.0), 2.0 * hi, hi)
-        for _ in range(30):
+        for _ in range(20):
             mid = 0.5 * (lo + hi)
             above = chi2_red(mid) > 1.0
             lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)

@@ -106,6 +106,10 @@ class CandidateLine:
         True for lines that are never matched to a peak (too weak or, when
         only ``lines`` are given, not requested) but are kept to model the
         peaks that overlap the candidates.
+    secondary : bool
+        True for a lower-energy family of an element whose higher-energy
+        family is excited too (e.g. Ca L when Ca K is): such lines are
+        weaker, absorbed or shifted, and are treated like weak lines.
     """
 
     name: str
@@ -122,6 +126,7 @@ class CandidateLine:
     overlaps: tuple = ()
     excluded: bool = False
     model_only: bool = False
+    secondary: bool = False
 
 
 def split_line(line):
@@ -250,7 +255,7 @@ def build_line_table(
     table += [replace(_make_candidate(g, members, resolution), excluded=True) for g in explainers]
     table = _flag_overlaps(table, resolution, merge_factor)
     table += [replace(_make_candidate(g, members, resolution), model_only=True) for g in model_only]
-    return sorted(table, key=lambda c: c.energy)
+    return sorted(_flag_secondary(table, beam_energy), key=lambda c: c.energy)
 
 
 def analysis_lines(elements, beam_energy=None):
@@ -306,6 +311,26 @@ def line_energies(lines):
         except ValueError:
             continue
         out[line] = _element_lines(element)[name][0]
+    return out
+
+
+def _flag_secondary(table, beam_energy):
+    """Flag the candidates of an element's lower families when a higher one is excited."""
+    order = {"K": 0, "L": 1, "M": 2, "N": 3}
+    top = {}
+    for el in {c.members[0].split("_")[0] for c in table}:
+        lines = _element_lines(el)
+        excited = [
+            _family(name)
+            for name, (energy, weight) in lines.items()
+            if weight > 0 and (beam_energy is None or energy < beam_energy)
+        ]
+        if excited:
+            top[el] = min(excited, key=order.get)
+    out = []
+    for cand in table:
+        el, name = cand.members[0].split("_")
+        out.append(replace(cand, secondary=el in top and _family(name) != top[el]))
     return out
 
 

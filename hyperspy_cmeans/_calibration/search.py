@@ -45,6 +45,8 @@ N_HYPOTHESIS_PEAKS = 12
 WIDTH_RATIO = (0.5, 1.6)
 #: Candidates with a relative weight at least this are strong (Ka, La, Ma, ...).
 MAIN_WEIGHT = 0.5
+#: Relative weight of the lines of a secondary family in the consensus score.
+SECONDARY_WEIGHT = 0.25
 #: Line-energy / line-shape uncertainty floor, keV.
 ENERGY_FLOOR = 0.0001
 #: Systematic line-position uncertainty charged in the fit score, fraction of the FWHM.
@@ -89,7 +91,13 @@ class LineArrays:
             self.tol = 0.4 * fwhm + self.spread
         else:
             self.tol = np.full(len(candidates), tolerance / 1000.0)
-        self.strong = self.weight >= MAIN_WEIGHT
+        self.secondary = np.array([c.secondary for c in candidates], dtype=bool)
+        # secondary families (Ca L when Ca K is excited) count as weak lines
+        self.strong = (self.weight >= MAIN_WEIGHT) & ~self.secondary
+        # weight of a match in the consensus score
+        self.score_weight = np.sqrt(
+            np.minimum(self.weight, 1.0) * np.where(self.secondary, SECONDARY_WEIGHT, 1.0)
+        )
         #: detector FWHM at Mn Ka, keV (the line widths follow from it)
         self.resolution = resolution_at_mn_ka(self.energy, self.fwhm) if len(self) else 0.13
         # where the calibration must be precise: the candidates and the
@@ -323,7 +331,7 @@ def consensus_score(hyps, peaks, lines, n, chunk=1024):
         ``(H,)`` scores.
     """
     gain = _gain(peaks)
-    line_w = np.sqrt(np.minimum(lines.weight, 1.0))
+    line_w = lines.score_weight
     penalty = _missing_penalty(lines)
     out = np.empty(hyps.shape[0])
     m = len(lines)
@@ -482,7 +490,7 @@ def fit_score(solution, peaks, lines, n):
     """
     s, o = solution.scale, solution.offset
     gain = _gain(peaks)
-    line_w = np.sqrt(np.minimum(lines.weight, 1.0))
+    line_w = lines.score_weight
     score = 0.0
     accounted = set()
     for i, j in solution.pairs:

@@ -18,6 +18,7 @@ import traits.api as t
 from hyperspy.ui_registry import add_gui_method
 
 from hyperspy_cmeans import _learning_results as lrio
+from hyperspy_cmeans._calibration import EnergyCalibrationError
 from hyperspy_cmeans._clustering import ALGORITHM_ALIASES
 from hyperspy_cmeans._features import PREPROCESSING
 from hyperspy_cmeans.signals._calibration import (
@@ -472,6 +473,9 @@ class EnergyCalibrationTool(_SignalTool):
     result : EnergyCalibration or None
         The calibration found for the current parameters by :meth:`find`
         (None after a parameter changed).
+    refused : EnergyCalibration or None
+        The calibration the quality gate refused at the last :meth:`find`,
+        if it did (its ``gate`` says why).
     """
 
     method_name = "calibrate_energy_from_peaks"
@@ -489,6 +493,7 @@ class EnergyCalibrationTool(_SignalTool):
 
     def __init__(self, signal, **arguments):
         self.result = None
+        self.refused = None
         super().__init__(signal, **arguments)
 
     def _set_defaults(self):
@@ -503,6 +508,7 @@ class EnergyCalibrationTool(_SignalTool):
     @t.observe(["elements", "lines", "exclude", "min_significance"])
     def _parameters_changed(self, event):
         self.result = None
+        self.refused = None
 
     def parameters(self):
         """The ``calibrate_energy_from_peaks`` arguments the GUI sets.
@@ -530,11 +536,22 @@ class EnergyCalibrationTool(_SignalTool):
         -------
         EnergyCalibration
             The result, also stored in ``result``.
+
+        Raises
+        ------
+        ValueError
+            As the method; a calibration refused by the quality gate is kept
+            in ``refused``.
         """
         kwargs = {**self.extra_kwargs, **self.parameters()}
-        self.result = self.signal.calibrate_energy_from_peaks(
-            inplace=False, return_info=True, **kwargs
-        )
+        self.refused = None
+        try:
+            self.result = self.signal.calibrate_energy_from_peaks(
+                inplace=False, return_info=True, **kwargs
+            )
+        except EnergyCalibrationError as error:
+            self.refused = error.calibration
+            raise
         return self.result
 
     def apply(self):
@@ -565,13 +582,18 @@ class EnergyCalibrationTool(_SignalTool):
             return f"scale {ax.scale * 1000:.4f} eV/channel, offset {ax.offset:.5f} keV"
         return f"scale {ax.scale:g}, offset {ax.offset:g} ({units})"
 
-    def preview_figure(self):
+    def preview_figure(self, result=None):
         """Draw the summed spectrum with the found peaks and the matched lines.
+
+        Parameters
+        ----------
+        result : EnergyCalibration, optional
+            The calibration to draw; default ``result`` (or ``refused``).
 
         Returns
         -------
         matplotlib.figure.Figure
-            :meth:`EnergyCalibration.plot` of the current result (not managed
+            :meth:`EnergyCalibration.plot` of the calibration (not managed
             by pyplot).
 
         Raises
@@ -579,10 +601,11 @@ class EnergyCalibrationTool(_SignalTool):
         RuntimeError
             If no calibration was found yet (see :meth:`find`).
         """
-        if self.result is None:
+        result = result or self.result or self.refused
+        if result is None:
             raise RuntimeError("No calibration found yet: call find() or apply() first.")
         fig = _figure(9.0, 3.8)
-        self.result.plot(ax=fig.subplots())
+        result.plot(ax=fig.subplots())
         return fig
 
 

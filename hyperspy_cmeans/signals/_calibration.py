@@ -248,7 +248,7 @@ def _calibration_warning(calibration, outside):
     return " ".join(parts)
 
 
-def apply_energy_calibration(calibration, signal):
+def apply_energy_calibration(calibration, signal, stacklevel=3):
     """Write an energy calibration onto a signal's axis and metadata.
 
     Parameters
@@ -258,6 +258,8 @@ def apply_energy_calibration(calibration, signal):
     signal : hyperspy.signal.BaseSignal
         A signal with one uniform signal axis of ``calibration.n_channels``
         channels.
+    stacklevel : int, default 3
+        Of the warning (3: the caller of the function that called this one).
 
     Returns
     -------
@@ -297,7 +299,7 @@ def apply_energy_calibration(calibration, signal):
     signal.metadata.set_item(ENERGY_CALIBRATION_NODE, record)
     message = _calibration_warning(calibration, outside)
     if message:
-        warnings.warn(message, UserWarning, stacklevel=3)
+        warnings.warn(message, UserWarning, stacklevel=stacklevel)
     return signal
 
 
@@ -347,10 +349,10 @@ def calibrate_energy(
     )
     if return_info:
         if inplace:
-            apply_energy_calibration(result, signal)
+            apply_energy_calibration(result, signal, stacklevel=4)
         return result
     target = signal if inplace else signal.deepcopy()
-    return apply_energy_calibration(result, target)
+    return apply_energy_calibration(result, target, stacklevel=4)
 
 
 # ----------------------------------------------------------------------------- tilt
@@ -382,6 +384,30 @@ def _x_pixel_size(x_axis, field_width, units):
     if not x_size > 0:
         raise ValueError("The x scale must be positive.")
     return x_size, "x_scale", None
+
+
+def _tilt_record(signal, tilt, source, x_size, y_size, units, size_source, width):
+    """What a tilt correction does, as recorded in ``metadata.Signal.Tilt_correction``."""
+    x_axis, y_axis = signal.axes_manager.navigation_axes[:2]
+    record = {
+        "stage_tilt": tilt,
+        "stage_tilt_source": source,
+        "factor": 1.0 / math.sin(math.radians(tilt)),
+        "x_scale": x_size,
+        "y_scale": y_size,
+        "units": str(units),
+        "source": size_source,
+        "previous_x_scale": float(x_axis.scale),
+        "previous_y_scale": float(y_axis.scale),
+        "previous_x_units": x_axis.units if isinstance(x_axis.units, str) else "",
+        "previous_y_units": y_axis.units if isinstance(y_axis.units, str) else "",
+    }
+    previous = signal.metadata.get_item(STAGE_TILT_KEY, None)
+    if previous is not None:
+        record["previous_stage_tilt"] = float(previous)
+    if width is not None:
+        record["field_width"] = width
+    return record
 
 
 def tilt_correct(signal, stage_tilt=None, field_width=None, units="nm", inplace=True):
@@ -419,27 +445,8 @@ def tilt_correct(signal, stage_tilt=None, field_width=None, units="nm", inplace=
         )
     target = signal if inplace else signal.deepcopy()
     already = target.metadata.has_item(TILT_CORRECTION_NODE)
+    record = _tilt_record(target, tilt, source, x_size, y_size, units, size_source, width)
     x_axis, y_axis = target.axes_manager.navigation_axes[:2]
-    record = {
-        "stage_tilt": tilt,
-        "stage_tilt_source": source,
-        "factor": 1.0 / math.sin(math.radians(tilt)),
-        "x_scale": x_size,
-        "y_scale": y_size,
-        "units": str(units),
-        "source": size_source,
-        "previous_x_scale": float(x_axis.scale),
-        "previous_y_scale": float(y_axis.scale),
-        "previous_x_units": x_axis.units if isinstance(x_axis.units, str) else "",
-        "previous_y_units": y_axis.units if isinstance(y_axis.units, str) else "",
-        "previous_stage_tilt": target.metadata.get_item(STAGE_TILT_KEY, None),
-    }
-    if record["previous_stage_tilt"] is None:
-        del record["previous_stage_tilt"]
-    else:
-        record["previous_stage_tilt"] = float(record["previous_stage_tilt"])
-    if width is not None:
-        record["field_width"] = width
     for axis, size, name in ((x_axis, x_size, "x"), (y_axis, y_size, "y")):
         # keep the offset at the same pixel position
         offset_pixels = axis.offset / axis.scale if axis.scale else 0.0
