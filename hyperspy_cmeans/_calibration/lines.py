@@ -24,10 +24,11 @@ import numpy as np
 from exspy.material import elements as elements_db
 
 __all__ = [
+    "MN_KA",
     "CandidateLine",
+    "analysis_lines",
     "build_line_table",
     "fwhm_at_energy",
-    "analysis_lines",
     "line_energies",
     "split_line",
 ]

@@ -294,7 +294,8 @@ class EnergyCalibration:
     def plot(self, ax=None, yscale="linear"):
         """Plot the spectrum on the calibrated axis with the matched lines.
 
-        See :func:`hyperspy_cmeans._drawing.plot_energy_calibration`.
+        See :func:`hyperspy_cmeans._drawing.plot_energy_calibration`; the
+        energy range shown ends a little beyond the highest peak.
 
         Parameters
         ----------
@@ -317,8 +318,13 @@ class EnergyCalibration:
             f"offset = {self.offset * 1000:.1f} ± {self.offset_std * 1000:.1f} eV, "
             f"rms = {self.rms:.1f} eV ({self.gate.mode})"
         )
+        energy = self.energy(np.arange(self.n_channels))
+        # up to a little beyond the highest peak (not the empty end of an
+        # 80 keV range)
+        found = [m.energy for m in self.matches] + list(self.energy(self.peaks.position))
+        top = min(energy[-1], 1.1 * max(found) + 0.5) if found else energy[-1]
         return plot_energy_calibration(
-            self.energy(np.arange(self.n_channels)),
+            energy,
             self.spectrum,
             self.matches,
             unmatched=self.energy(self.peaks.position[free]),
@@ -326,4 +332,5 @@ class EnergyCalibration:
             title=title,
             ax=ax,
             yscale=yscale,
+            xlim=(energy[0], top),
         )

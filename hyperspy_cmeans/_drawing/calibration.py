@@ -19,6 +19,7 @@ def plot_energy_calibration(
     title=None,
     ax=None,
     yscale="linear",
+    xlim=None,
 ):
     """Draw a spectrum on its calibrated axis with the lines matched to its peaks.
 
@@ -48,6 +49,8 @@ def plot_energy_calibration(
         Axes to draw in (one panel); a new pyplot figure by default.
     yscale : {"linear", "log"}, default "linear"
         Scale of the intensity axis.
+    xlim : tuple of float, optional
+        Energy range shown; default the whole spectrum.
 
     Returns
     -------
@@ -79,7 +82,7 @@ def plot_energy_calibration(
     if unmatched.size:
         ax.plot(unmatched, np.interp(unmatched, energy, spectrum), "v", color="0.5", ms=5)
         handles.append(Line2D([], [], color="0.5", marker="v", ls="none", label="unmatched peak"))
-    ax.set_xlim(energy[0], energy[-1])
+    ax.set_xlim(*(xlim if xlim is not None else (energy[0], energy[-1])))
     ax.set_xlabel("Energy (keV)")
     ax.set_ylabel("Counts (summed)")
     if title:

@@ -51,7 +51,9 @@ TILT_CORRECTION_NODE = "Signal.Tilt_correction"
 #: The stage tilt read and written by the tilt correction (and read by
 #: exspy's take-off angle and .msa export).
 STAGE_TILT_KEY = "Acquisition_instrument.SEM.Stage.tilt_alpha"
-_INSTRUMENTS = ("Acquisition_instrument.SEM.", "Acquisition_instrument.TEM.")
+# a TEM acquisition converted to this class also gets exspy's default SEM branch: the TEM
+# branch, when there is one, is the real one
+_INSTRUMENTS = ("Acquisition_instrument.TEM.", "Acquisition_instrument.SEM.")
 
 
 # ----------------------------------------------------------------------------- units
