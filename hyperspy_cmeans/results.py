@@ -2,13 +2,26 @@
 
 - :class:`ClusterNumberScan`: ``estimate_number_of_fuzzy_clusters(...,
   return_info=True)``.
-- :class:`EnergyCalibration` and :class:`LineMatch`:
-  ``calibrate_energy_from_peaks(..., return_info=True)``.
+- :class:`EnergyCalibration` (with its :class:`LineMatch` lines and its
+  :class:`QualityGate`): ``calibrate_energy_from_peaks(..., return_info=True)``;
+  :class:`EnergyCalibrationError`, the ``ValueError`` of a refused
+  calibration, carries the refused result.
 """
 
-from hyperspy_cmeans._calibration import EnergyCalibration, LineMatch
+from hyperspy_cmeans._calibration import (
+    EnergyCalibration,
+    EnergyCalibrationError,
+    LineMatch,
+    QualityGate,
+)
 
-__all__ = ["ClusterNumberScan", "EnergyCalibration", "LineMatch"]
+__all__ = [
+    "ClusterNumberScan",
+    "EnergyCalibration",
+    "EnergyCalibrationError",
+    "LineMatch",
+    "QualityGate",
+]
 
 
 class ClusterNumberScan:

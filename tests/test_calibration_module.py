@@ -1,23 +1,31 @@
 """The plain calibration module: line table, peaks, matching, tilt arithmetic."""
 
+import ast
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import special
 
+import hyperspy_cmeans._calibration
 from hyperspy_cmeans._calibration import (
+    EnergyCalibrationError,
+    analysis_lines,
     build_line_table,
     calibrate_spectrum,
     check_stage_tilt,
+    checked_spectrum,
     estimate_noise_gain,
     find_spectrum_peaks,
     fit_line_template,
     fwhm_at_energy,
+    implausible_tilt,
     pixel_size_from_field_width,
     split_line,
     tilt_corrected_pixel_size,
 )
+from hyperspy_cmeans._calibration.linefit import clip_lines, wls, wls_scatter
 
 
 def _by_name(table):
@@ -180,7 +188,7 @@ def test_fewer_than_two_lines_raise():
     with pytest.raises(ValueError, match="two"):
         calibrate_spectrum(y, build_line_table(lines=["Fe_Ka"], beam_energy=15))
     flat = np.random.default_rng(0).poisson(100.0, 1024).astype(float)
-    with pytest.raises(ValueError, match="two"):
+    with pytest.raises(ValueError, match="significant peaks"):
         calibrate_spectrum(flat, build_line_table(["O", "Si", "Fe"], beam_energy=15))
 
 
@@ -218,3 +226,116 @@ def test_invalid_tilts_raise(tilt):
 def test_invalid_field_widths_raise(width):
     with pytest.raises(ValueError):
         pixel_size_from_field_width(width, 1024)
+
+
+def test_implausible_tilts():
+    assert implausible_tilt(0.5) and implausible_tilt(88.0)
+    assert not implausible_tilt(5.0) and not implausible_tilt(52.0) and not implausible_tilt(85.0)
+
+
+# ----------------------------------------------------------------------------- issue 10, 11
+
+
+def test_the_calibration_modules_take_arrays_only():
+    """No module of _calibration imports HyperSpy or pint (signals are the signal layer's)."""
+    package = Path(hyperspy_cmeans._calibration.__file__).parent
+    for path in package.glob("*.py"):
+        # module-level imports (a result's convenience method may import the
+        # signal layer lazily, inside the method)
+        for node in ast.parse(path.read_text()).body:
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                root = name.split(".")[0]
+                assert root not in ("hyperspy", "pint"), (path.name, name)
+                assert not name.startswith("hyperspy_cmeans.signals"), (path.name, name)
+
+
+def test_line_fit_rejects_a_line_that_does_not_fit():
+    x = np.array([50.0, 150.0, 250.0, 400.0, 600.0])
+    y = -0.1 + 0.01 * x
+    y[1] += 0.030  # 30 eV off: a peak of another element
+    sigma = np.full(5, 0.0005)
+    fwhm = np.full(5, 0.1)
+    fit = clip_lines(x, y, sigma, fwhm, np.zeros(5, dtype=bool))
+    assert fit.kept == [0, 2, 3, 4] and set(fit.rejected) == {1}
+    miss, limit = fit.rejected[1]
+    # the others agree perfectly: the limit is the floor, a tenth of the FWHM
+    assert miss == pytest.approx(0.030, abs=1e-6) and limit == pytest.approx(0.010)
+    assert fit.scale == pytest.approx(0.01) and fit.offset == pytest.approx(-0.1)
+    # 8 eV off is kept for a strong line (line-shape shifts), rejected for a weak one
+    y2 = -0.1 + 0.01 * x
+    y2[1] += 0.008
+    assert clip_lines(x, y2, sigma, fwhm, np.zeros(5, dtype=bool)).rejected == {}
+    weak = np.array([False, True, False, False, False])
+    assert set(clip_lines(x, y2, sigma, fwhm, weak).rejected) == {1}
+
+
+def test_line_fit_with_a_known_scale_fits_the_offset():
+    x = np.array([370.0, 402.0])
+    y = -0.1 + 0.01 * x + 0.004
+    fit = clip_lines(x, y, np.full(2, 0.001), np.full(2, 0.12), np.zeros(2, bool), False, 0.01)
+    assert fit.scale == 0.01 and fit.offset == pytest.approx(-0.096)
+    assert fit.cov[1, 1] == 0
+
+
+def test_extra_scatter_makes_the_reduced_chi_square_one():
+    rng = np.random.default_rng(0)
+    x = np.linspace(10, 900, 12)
+    y = 0.2 + 0.01 * x + rng.normal(0, 0.003, x.size)
+    sigma = np.full(x.size, 0.0005)
+    offset, scale, cov, tau = wls_scatter(x, y, sigma)
+    assert 0.001 < tau < 0.006
+    chi2 = wls(x, y, np.hypot(sigma, tau))[3]
+    assert chi2 / (x.size - 2) == pytest.approx(1.0, rel=1e-3)
+
+
+@pytest.mark.parametrize("factor", [-1.0, 0.0])
+def test_negative_or_empty_spectra_are_refused(factor):
+    y = _line_spectrum([(1.0, 2e4), (3.0, 5e4)], 0.01, -0.1) * factor
+    with pytest.raises(ValueError, match="negative" if factor else "empty"):
+        checked_spectrum(y)
+    # a few negative channels (a reconstruction) are fine
+    y = _line_spectrum([(1.0, 2e4), (3.0, 5e4)], 0.01, -0.1)
+    y[:50] -= 60.0
+    assert checked_spectrum(y).size == y.size
+
+
+def test_prior_is_refined_and_one_family_moves_the_offset_only():
+    energies = [0.5249, 1.7397, 3.6917, 4.0127, 6.4039, 7.058]
+    y = _line_spectrum([(e, 5e4) for e in energies], 0.01, -0.1)
+    table = build_line_table(["O", "Si", "Ca", "Fe"], beam_energy=15.0)
+    result = calibrate_spectrum(y, table, prior=(0.01, -0.1))
+    assert result.mode == "refine" and result.prior == (0.01, -0.1)
+    assert result.scale == pytest.approx(0.01, rel=3e-4)
+    searched = calibrate_spectrum(y, table)
+    assert searched.mode == "search"
+    assert searched.scale == pytest.approx(result.scale, rel=1e-4)
+    # Ca K only: the scale is kept, the offset refined; without a prior, refused
+    ca = build_line_table(["Ca"], beam_energy=15.0)
+    shifted = calibrate_spectrum(y, ca, prior=(0.01, -0.1 + 0.002))
+    assert shifted.mode == "offset" and shifted.scale == 0.01 and shifted.scale_std == 0
+    assert shifted.offset == pytest.approx(-0.1, abs=0.001)
+    with pytest.raises(ValueError):
+        calibrate_spectrum(y, ca)
+
+
+def test_two_lines_cannot_be_checked_without_a_prior():
+    y = _line_spectrum([(1.7397, 5e4), (6.4039, 5e4)], 0.01, -0.1)
+    table = build_line_table(lines=["Si_Ka", "Fe_Ka"], beam_energy=15.0)
+    with pytest.raises(EnergyCalibrationError, match="at least 4 lines") as error:
+        calibrate_spectrum(y, table)
+    assert error.value.calibration.gate.n_lines == 2
+
+
+def test_analysis_lines_follow_exspy():
+    assert analysis_lines(["Fe", "Pt", "O"], beam_energy=15.0) == {
+        "Fe_Ka": pytest.approx(6.4039),
+        "Pt_Ma": pytest.approx(2.0505),  # La (9.44 keV) is above half the beam energy
+        "O_Ka": pytest.approx(0.5249),
+    }
+    # below an overvoltage of 2: the L line
+    assert list(analysis_lines(["Fe"], beam_energy=10.0)) == ["Fe_La"]

@@ -148,3 +148,73 @@ def test_chaining_calibration_and_tilt_correction():
     assert out is s
     assert s.axes_manager.signal_axes[0].scale == pytest.approx(0.01, rel=5e-4)
     assert s.axes_manager.navigation_axes[1].scale == pytest.approx(21.81, abs=0.01)
+
+
+# ----------------------------------------------------------------------------- issue 15
+
+TILT_KEY = "Acquisition_instrument.SEM.Stage.tilt_alpha"
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+@pytest.mark.parametrize(
+    "kwargs, metadata_tilt, source",
+    [
+        ({}, 0.5, "metadata.Acquisition_instrument.SEM.Stage.tilt_alpha"),
+        ({"stage_tilt": 2.0}, 52.0, "stage_tilt argument"),
+        ({"stage_tilt": 88.0}, None, "stage_tilt argument"),
+    ],
+    ids=["0.5 deg from metadata", "2 deg argument", "88 deg argument"],
+)
+def test_implausible_tilts_warn_with_their_source(kwargs, metadata_tilt, source, lazy):
+    """A 0.5 deg stage tilt multiplied the y pixel size by 114.6 without a word."""
+    s = _map(tilt=metadata_tilt, lazy=lazy)
+    tilt = kwargs.get("stage_tilt", metadata_tilt)
+    with pytest.warns(UserWarning, match="plausible for a cross-section") as caught:
+        s.tilt_correct_scale(field_width=17.6e3, **kwargs)
+    message = str(caught[0].message)
+    assert source in message and f"{tilt:g} deg" in message
+    factor = 1 / np.sin(np.radians(tilt))
+    assert f"{factor:.4g}" in message
+    # applied as asked, and recorded with its source
+    x, y = s.axes_manager.navigation_axes
+    assert y.scale == pytest.approx(x.scale * factor)
+    assert s.metadata.Signal.Tilt_correction.stage_tilt_source.endswith(source)
+
+
+@pytest.mark.parametrize("tilt", [5.0, 30.0, 52.0, 85.0])
+def test_plausible_tilts_do_not_warn(tilt):
+    s = _map()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.tilt_correct_scale(stage_tilt=tilt, field_width=17.6e3)
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_the_tilt_used_is_written_to_the_stage_metadata(lazy):
+    """The take-off angle and the .msa export read the tilt there."""
+    s = synthetic_eds_map(shape=(8, 10), random_state=0, lazy=lazy)  # tilt_alpha 52
+    s.metadata.set_item("Acquisition_instrument.SEM.Detector.EDS.elevation_angle", 35.0)
+    s.metadata.set_item("Acquisition_instrument.SEM.Detector.EDS.azimuth_angle", 0.0)
+    before = s.get_take_off_angle()
+    s.tilt_correct_scale(stage_tilt=45.0)
+    assert s.metadata.get_item(TILT_KEY) == 45.0
+    record = s.metadata.Signal.Tilt_correction
+    assert record.stage_tilt == 45.0 and record.previous_stage_tilt == 52.0
+    assert s.get_take_off_angle() != pytest.approx(before)
+    # exspy's default stage tilt (0, no tilt) is replaced by the one used
+    fresh = _map(lazy=lazy)
+    assert fresh.metadata.get_item(TILT_KEY) == 0.0
+    fresh.tilt_correct_scale(stage_tilt=52.0, field_width=17.6e3)
+    assert fresh.metadata.get_item(TILT_KEY) == 52.0
+    assert fresh.metadata.Signal.Tilt_correction.previous_stage_tilt == 0.0
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_a_bad_metadata_tilt_is_refused_naming_the_key(lazy):
+    s = _map(tilt=120.0, lazy=lazy)
+    before = _nav_state(s)
+    metadata_before = copy.deepcopy(s.metadata.as_dictionary())
+    with pytest.raises(ValueError, match=r"\(0, 90\].*metadata\.Acquisition_instrument"):
+        s.tilt_correct_scale(field_width=17.6e3)
+    assert _nav_state(s) == before
+    assert s.metadata.as_dictionary() == metadata_before

@@ -18,7 +18,6 @@ import hyperspy.api as hs
 import numpy as np
 import pytest
 
-from hyperspy_cmeans._gui._docstrings import with_gui_parameters
 from hyperspy_cmeans._gui.tools import FuzzyClusterTool, TiltCorrectionTool
 from hyperspy_cmeans.data import synthetic_eds_map
 from hyperspy_cmeans.signals import EDSSEMCmeansSpectrum
@@ -93,6 +92,9 @@ def test_docstrings_document_display_and_toolkit():
 
 
 def test_gui_parameters_follow_docstring_indentation():
+    """HyperSpy's display/toolkit text fills the <<gui_parameters>> line at its indentation."""
+    from hyperspy_cmeans._docstrings import fill_docstring
+
     def f():
         """Do.
 
@@ -100,6 +102,7 @@ def test_gui_parameters_follow_docstring_indentation():
         ----------
         a : int
             A.
+        <<gui_parameters>>
 
         Returns
         -------
@@ -111,28 +114,15 @@ def test_gui_parameters_follow_docstring_indentation():
         pass
 
     g.__doc__ = inspect.cleandoc(f.__doc__)  # how Python 3.13 stores docstrings
-    with_gui_parameters(f)
-    with_gui_parameters(g)
+    fill_docstring(f)
+    fill_docstring(g)
     assert "            A.\n        display : bool\n            If True" in f.__doc__
     assert "    A.\ndisplay : bool\n    If True" in g.__doc__
     assert g.__doc__.index("toolkit :") < g.__doc__.index("Returns")
-
-    def h(display=None, toolkit=None, **kwargs):
-        """Do.
-
-        Parameters
-        ----------
-        display, toolkit
-            Placeholder,
-            two lines.
-        **kwargs
-            Rest.
-        """
-
-    with_gui_parameters(h)
-    assert "Placeholder" not in h.__doc__
-    assert "all listed toolkits are displayed or returned.\n        **kwargs\n" in h.__doc__
-    assert h.__doc__.count("display : bool") == 1
+    assert "<<" not in f.__doc__ + g.__doc__
+    for method in ("fuzzy_cluster", "calibrate_energy_from_peaks", "tilt_correct_scale"):
+        doc = getattr(EDSSEMCmeansSpectrum, method).__doc__
+        assert doc.count("display : bool") == 1 and "<<" not in doc, method
 
 
 @pytest.mark.parametrize(
@@ -178,8 +168,15 @@ def test_tools_work_without_widgets(s):
     x, y = s.axes_manager.navigation_axes
     assert x.scale == pytest.approx(20.0)
     assert y.scale == pytest.approx(20.0 / math.sin(math.radians(52.0)))
+    assert s.metadata.Acquisition_instrument.SEM.Stage.tilt_alpha == 52.0
     tilt.reset()
     assert (x.scale, y.scale) == (pytest.approx(17.1875), pytest.approx(17.1875))
+    assert s.metadata.Acquisition_instrument.SEM.Stage.tilt_alpha == 52.0
+    tilt = TiltCorrectionTool(s, stage_tilt=30.0, field_width="720 nm")
+    tilt.apply()
+    assert s.metadata.Acquisition_instrument.SEM.Stage.tilt_alpha == 30.0
+    tilt.reset()  # the stage tilt is restored with the axes
+    assert s.metadata.Acquisition_instrument.SEM.Stage.tilt_alpha == 52.0
 
 
 def test_clear_message_without_gui_packages():
@@ -343,10 +340,12 @@ def test_calibration_widget_find_apply_reset(tm002, ipy):
     assert (ax.scale, ax.offset, ax.units) == (1.0, 0.0, "channel")
     assert bytes(wd["preview"].value).startswith(PNG_SIGNATURE)
     assert "Cu_Ka" in wd["table"].value
+    assert "quality gate: passed (search)" in wd["table"].value  # the gate's numbers
+    assert "searched; lines at 0.63-8.05 keV" in wd["status"].value
     assert not s.metadata.has_item("Signal.Energy_calibration")
 
     click(wd, "apply_button")
-    assert ax.scale == pytest.approx(true_scale, rel=1e-3)
+    assert ax.scale == pytest.approx(true_scale, rel=1.5e-3)
     assert abs(ax.offset - true_offset) < true_scale
     assert (ax.units, ax.name) == ("keV", "Energy")
     assert s.metadata.Signal.Energy_calibration.previous_units == "channel"
@@ -387,6 +386,20 @@ def test_calibration_widget_reports_errors_and_keeps_axis(s, ipy):
     assert wd["reset_button"].disabled
 
 
+def test_calibration_widget_shows_what_the_gate_refused(tm002, ipy):
+    s = tm002
+    ax = s.axes_manager.signal_axes[0]
+    ax.scale, ax.offset, ax.units = 1.0, 0.0, "channel"
+    wd = s.calibrate_energy_from_peaks(elements=["Al", "Zr"], **KWARGS)["ipywidgets"]["wdict"]
+    click(wd, "apply_button")
+    assert "refused" in wd["status"].value and "color:#b00020" in wd["status"].value
+    assert "quality gate: FAILED" in wd["table"].value
+    assert bytes(wd["preview"].value).startswith(PNG_SIGNATURE)
+    assert (ax.scale, ax.offset, ax.units) == (1.0, 0.0, "channel")
+    assert not s.metadata.has_item("Signal.Energy_calibration")
+    assert wd["reset_button"].disabled
+
+
 # --------------------------------------------------------------------------
 # tilt_correct_scale widget
 # --------------------------------------------------------------------------
@@ -404,6 +417,7 @@ def test_tilt_widget_apply_and_reset(s, ipy):
     assert y.scale == pytest.approx(20.0 * math.sqrt(2.0))
     assert (x.units, y.units) == ("nm", "nm")
     assert s.metadata.Signal.Tilt_correction.stage_tilt == 45.0
+    assert s.metadata.Acquisition_instrument.SEM.Stage.tilt_alpha == 45.0
     assert "28.28" in wd["axes"].value
 
     click(wd, "apply_button")  # again: the method's warning is shown, not compounded
@@ -413,6 +427,12 @@ def test_tilt_widget_apply_and_reset(s, ipy):
     click(wd, "reset_button")
     assert (x.scale, y.scale) == (pytest.approx(17.1875), pytest.approx(17.1875))
     assert not s.metadata.has_item("Signal.Tilt_correction")
+    assert s.metadata.Acquisition_instrument.SEM.Stage.tilt_alpha == 52.0
+
+    wd["stage_tilt"].value = 1.0  # implausible: applied, with the warning shown
+    click(wd, "apply_button")
+    assert "plausible for a cross-section" in wd["status"].value
+    assert "stage_tilt argument" in wd["status"].value
 
 
 def test_tilt_widget_reports_invalid_tilt(s, ipy):

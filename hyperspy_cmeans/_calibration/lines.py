@@ -15,16 +15,26 @@ contaminants) likewise explain peaks but are never fitted.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 import numpy as np
 from exspy.material import elements as elements_db
 
-__all__ = ["CandidateLine", "build_line_table", "fwhm_at_energy", "split_line"]
+__all__ = [
+    "MN_KA",
+    "CandidateLine",
+    "analysis_lines",
+    "build_line_table",
+    "fwhm_at_energy",
+    "line_energies",
+    "split_line",
+]
 
-# Mn Ka energy (keV), the reference of the detector-resolution convention.
-_MN_KA = 5.8987
+#: Mn Ka energy (keV), the reference of the detector-resolution convention.
+MN_KA = 5.8987
 
 
 def fwhm_at_energy(energy, energy_resolution_MnKa=130.0):  # noqa: N803 (exspy's name)
@@ -48,7 +58,7 @@ def fwhm_at_energy(energy, energy_resolution_MnKa=130.0):  # noqa: N803 (exspy's
         far below Mn Ka for very good detectors).
     """
     energy = np.asarray(energy, dtype=float)
-    fwhm2 = energy_resolution_MnKa**2 + 2.5 * (energy - _MN_KA) * 1000.0
+    fwhm2 = energy_resolution_MnKa**2 + 2.5 * (energy - MN_KA) * 1000.0
     fwhm = np.sqrt(np.maximum(fwhm2, 100.0)) / 1000.0
     return float(fwhm) if fwhm.ndim == 0 else fwhm
 
@@ -97,6 +107,10 @@ class CandidateLine:
         True for lines that are never matched to a peak (too weak or, when
         only ``lines`` are given, not requested) but are kept to model the
         peaks that overlap the candidates.
+    secondary : bool
+        True for a lower-energy family of an element whose higher-energy
+        family is excited too (e.g. Ca L when Ca K is): such lines are
+        weaker, absorbed or shifted, and are treated like weak lines.
     """
 
     name: str
@@ -113,6 +127,7 @@ class CandidateLine:
     overlaps: tuple = ()
     excluded: bool = False
     model_only: bool = False
+    secondary: bool = False
 
 
 def split_line(line):
@@ -144,13 +159,25 @@ def split_line(line):
 
 
 def _element_lines(element):
-    """Return the exspy line dictionary of an element, or raise ValueError."""
+    """The lines of an element, ``{name: (energy keV, weight)}``, or raise ValueError."""
     if not isinstance(element, str) or element not in elements_db:
         raise ValueError(f"Unknown element {element!r}.")
+    return _database_lines(element)
+
+
+@functools.cache
+def _database_lines(element):
+    # exspy's metadata tree is slow to read; its values never change
     try:
-        return elements_db[element].Atomic_properties.Xray_lines.as_dictionary()
+        table = elements_db[element].Atomic_properties.Xray_lines.as_dictionary()
     except AttributeError:
         raise ValueError(f"Element {element!r} has no X-ray lines in exspy's database.") from None
+    return MappingProxyType(
+        {
+            name: (float(props["energy (keV)"]), float(props["weight"]))
+            for name, props in table.items()
+        }
+    )
 
 
 def _family(line_name):
@@ -212,8 +239,104 @@ def build_line_table(
         raise ValueError("No elements or lines given to calibrate against.")
     if energy_resolution_MnKa is None or not energy_resolution_MnKa > 0:
         raise ValueError("energy_resolution_MnKa must be a positive number (eV).")
-
+    resolution = float(energy_resolution_MnKa)
     requested = {split_line(line) for line in lines}
+    excluded_elements, excluded_lines = _parse_exclusions(exclude)
+    members, excluded = _collect_members(
+        elements, requested, excluded_elements, excluded_lines, beam_energy
+    )
+    groups, explainers, model_only = _family_groups(
+        members, excluded, requested, not elements, resolution, min_weight, merge_factor
+    )
+    members.update(excluded)
+    merged = _merge_coincident(groups, members, resolution)
+    if not merged:
+        raise ValueError("No candidate X-ray lines left (check elements, lines, exclude).")
+    table = [_make_candidate(group, members, resolution) for group in merged]
+    table += [replace(_make_candidate(g, members, resolution), excluded=True) for g in explainers]
+    table = _flag_overlaps(table, resolution, merge_factor)
+    table += [replace(_make_candidate(g, members, resolution), model_only=True) for g in model_only]
+    return sorted(_flag_secondary(table, beam_energy), key=lambda c: c.energy)
+
+
+def analysis_lines(elements, beam_energy=None):
+    """The line used to analyse each element, chosen as exspy does.
+
+    Of the element's Ka, La and Ma lines (in that order), the first below
+    half the beam energy (an overvoltage of 2), else the last one.
+
+    Parameters
+    ----------
+    elements : list of str
+        Element symbols (unknown ones are skipped).
+    beam_energy : float, optional
+        Beam energy in keV; without it the first of Ka, La, Ma is taken.
+
+    Returns
+    -------
+    dict
+        Line name (``"Fe_Ka"``) -> energy (keV).
+    """
+    out = {}
+    for element in _as_list(elements):
+        try:
+            table = _element_lines(element)
+        except ValueError:
+            continue
+        names = [name for name in ("Ka", "La", "Ma") if name in table]
+        if not names:
+            continue
+        below = [n for n in names if beam_energy is None or table[n][0] < beam_energy / 2]
+        name = below[0] if below else names[-1]
+        out[f"{element}_{name}"] = table[name][0]
+    return out
+
+
+def line_energies(lines):
+    """Energies of X-ray lines.
+
+    Parameters
+    ----------
+    lines : list of str
+        Line names such as ``"Fe_Ka"``; malformed or unknown ones are skipped.
+
+    Returns
+    -------
+    dict
+        Name -> energy (keV).
+    """
+    out = {}
+    for line in _as_list(lines):
+        try:
+            element, name = split_line(line)
+        except ValueError:
+            continue
+        out[line] = _element_lines(element)[name][0]
+    return out
+
+
+def _flag_secondary(table, beam_energy):
+    """Flag the candidates of an element's lower families when a higher one is excited."""
+    order = {"K": 0, "L": 1, "M": 2, "N": 3}
+    top = {}
+    for el in {c.members[0].split("_")[0] for c in table}:
+        lines = _element_lines(el)
+        excited = [
+            _family(name)
+            for name, (energy, weight) in lines.items()
+            if weight > 0 and (beam_energy is None or energy < beam_energy)
+        ]
+        if excited:
+            top[el] = min(excited, key=order.get)
+    out = []
+    for cand in table:
+        el, name = cand.members[0].split("_")
+        out.append(replace(cand, secondary=el in top and _family(name) != top[el]))
+    return out
+
+
+def _parse_exclusions(exclude):
+    """Split ``exclude`` into element symbols and (element, line) pairs, validated."""
     excluded_elements, excluded_lines = set(), set()
     for item in exclude:
         if isinstance(item, str) and "_" in item:
@@ -221,8 +344,15 @@ def build_line_table(
         else:
             _element_lines(item)
             excluded_elements.add(item)
+    return excluded_elements, excluded_lines
 
-    # every database line that may be a member of a candidate
+
+def _collect_members(elements, requested, excluded_elements, excluded_lines, beam_energy):
+    """Every excited database line that may be a member of a candidate.
+
+    Returns two dicts ``(element, line) -> (energy, weight)``: the lines to
+    match and fit, and the excluded ones.
+    """
     families = {(el, None) for el in elements}
     families |= {(el, _family(name)) for el, name in requested}
     members, excluded = {}, {}
@@ -230,7 +360,7 @@ def build_line_table(
         for name, props in _element_lines(el).items():
             if fam is not None and _family(name) != fam:
                 continue
-            energy, weight = float(props["energy (keV)"]), float(props["weight"])
+            energy, weight = props
             if beam_energy is not None and energy >= beam_energy:
                 continue
             if weight < 0.01 and (el, name) not in requested:
@@ -239,16 +369,23 @@ def build_line_table(
                 excluded[(el, name)] = (energy, weight)
             else:
                 members[(el, name)] = (energy, weight)
+    return members, excluded
 
-    explicit_only = not elements
-    # 1. unresolved lines of one element and family: one peak, weight-averaged
+
+def _family_groups(members, excluded, requested, explicit_only, resolution, min_weight, merge):
+    """Unresolved lines of one element and family, grouped into one peak each.
+
+    Returns the groups to match and fit, the excluded groups (which only
+    explain peaks) and the model-only groups (too weak, or not requested when
+    only ``lines`` were given).
+    """
     groups, explainers, model_only = [], [], []
     for pool in (members, excluded):
         sets = {}
         for key in pool:
             sets.setdefault((key[0], _family(key[1])), []).append(key)
         for keys in sets.values():
-            for group in _cluster(keys, pool, energy_resolution_MnKa, merge_factor):
+            for group in _cluster(keys, pool, resolution, merge):
                 named = any(key in requested for key in group)
                 weak = sum(pool[k][1] for k in group) < min_weight
                 if (weak and not named) or (explicit_only and not named and pool is members):
@@ -257,29 +394,33 @@ def build_line_table(
                     explainers.append(group)
                 else:
                     groups.append(group)
-    members.update(excluded)
-    # 2. groups of different elements/families at (nearly) the same energy
-    #    (within a fifth of the FWHM) are one peak whatever their ratio
+    return groups, explainers, model_only
+
+
+def _merge_coincident(groups, members, resolution):
+    """Join groups of different elements/families within a fifth of the FWHM.
+
+    Such groups make one peak whatever their intensity ratio, so the peak
+    position is known.
+    """
     centroid = {id(g): _centroid(g, members) for g in groups}
-    groups.sort(key=lambda g: centroid[id(g)])
     merged = []
-    for group in groups:
+    for group in sorted(groups, key=lambda g: centroid[id(g)]):
         if merged:
             e_prev, e = _centroid(merged[-1], members), centroid[id(group)]
-            if e - e_prev <= 0.2 * fwhm_at_energy(e, energy_resolution_MnKa):
+            if e - e_prev <= 0.2 * fwhm_at_energy(e, resolution):
                 merged[-1] = merged[-1] + group
                 continue
         merged.append(list(group))
-    table = [_make_candidate(group, members, energy_resolution_MnKa) for group in merged]
-    if not table:
-        raise ValueError("No candidate X-ray lines left (check elements, lines, exclude).")
-    table += [
-        replace(_make_candidate(g, members, energy_resolution_MnKa), excluded=True)
-        for g in explainers
-    ]
-    table.sort(key=lambda c: c.energy)
-    # 3. resolved-but-overlapping groups of different elements/families: the
-    #    peak position depends on the unknown composition
+    return merged
+
+
+def _flag_overlaps(table, resolution, merge_factor):
+    """Flag candidates that overlap another element's or family's candidate.
+
+    Their peak position depends on the unknown composition, so they are
+    matched but not fitted.
+    """
     flagged = []
     for cand in table:
         overlaps = tuple(
@@ -287,15 +428,10 @@ def build_line_table(
             for other in table
             if other is not cand
             and abs(other.energy - cand.energy)
-            < merge_factor
-            * fwhm_at_energy(0.5 * (cand.energy + other.energy), energy_resolution_MnKa)
+            < merge_factor * fwhm_at_energy(0.5 * (cand.energy + other.energy), resolution)
         )
         flagged.append(replace(cand, ambiguous=bool(overlaps), overlaps=overlaps))
-    flagged += [
-        replace(_make_candidate(g, members, energy_resolution_MnKa), model_only=True)
-        for g in model_only
-    ]
-    return sorted(flagged, key=lambda c: c.energy)
+    return flagged
 
 
 def _as_list(value):

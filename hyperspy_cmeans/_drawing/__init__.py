@@ -6,6 +6,7 @@ axes. They work on plain arrays. The signal methods, the result types, the
 GUI previews and the demo all draw through these functions.
 """
 
+from hyperspy_cmeans._drawing.calibration import plot_energy_calibration
 from hyperspy_cmeans._drawing.clusters import (
     UNASSIGNED_COLOR,
     cluster_colors,
@@ -31,6 +32,7 @@ __all__ = [
     "phase_legend_handles",
     "plot_cluster_overview",
     "plot_data_space",
+    "plot_energy_calibration",
     "plot_membership_maps",
     "plot_membership_profiles",
     "plot_memberships_per_n",

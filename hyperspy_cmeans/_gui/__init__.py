@@ -12,6 +12,6 @@ open a GUI through HyperSpy's GUI registry (``hyperspy.ui_registry``):
   in ``hyperspy_extension.yaml``; it needs the ``gui-jupyter`` extra
   (``pip install hyperspy_cmeans[gui-jupyter]``).
 
-Nothing is imported here, so that the signal module can use
-:func:`hyperspy_cmeans._gui._docstrings.with_gui_parameters` cheaply.
+Nothing is imported here, so that the signal module imports nothing of the
+GUIs until one is asked for.
 """

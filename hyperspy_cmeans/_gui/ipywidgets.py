@@ -192,7 +192,8 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
         ``{"widget": container, "wdict": widgets}`` with the keys
         ``elements``, ``lines``, ``exclude``, ``min_significance``,
         ``find_button``, ``apply_button``, ``reset_button``, ``axis``
-        (current calibration), ``table`` (matched lines), ``status`` and
+        (current calibration), ``table`` (matched lines and the quality
+        gate's numbers, also of a refused calibration), ``status`` and
         ``preview`` (PNG of the calibration plot).
     """
     wdict = {
@@ -233,20 +234,34 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
         reset.disabled = not obj.can_reset
 
     def show_result(result):
-        table.value = f"<pre>{html.escape(result.table())}</pre>"
+        table.value = (
+            f"<pre>{html.escape(result.table())}\n\n{html.escape(result.gate.summary())}</pre>"
+        )
         preview.value = _png(obj.preview_figure())
         refresh()
         fitted = sum(m.fitted for m in result.matches)
+        how = {"search": "searched", "refine": "axis refined", "offset": "offset refined"}
         return (
             f"scale {result.scale * 1000:.4f} ± {result.scale_std * 1000:.4f} eV/channel, "
-            f"offset {result.offset:.5f} keV, {fitted} lines fitted, rms {result.rms:.2f} eV."
+            f"offset {result.offset:.5f} keV, {fitted} lines fitted, rms {result.rms:.2f} eV "
+            f"({how[result.mode]}; lines at {result.energy_range[0]:.2f}-"
+            f"{result.energy_range[1]:.2f} keV)."
         )
 
+    def show_refused():
+        # what the quality gate refused, and why
+        refused = obj.refused
+        if refused is not None:
+            table.value = f"<pre>{html.escape(refused.table())}\n\n{html.escape(refused.gate.summary())}</pre>"
+            preview.value = _png(obj.preview_figure(refused))
+
     def on_find(_button):
-        _run_reporting(status, obj.find, lambda result: "Found: " + show_result(result))
+        if not _run_reporting(status, obj.find, lambda result: "Found: " + show_result(result)):
+            show_refused()
 
     def on_apply(_button):
-        _run_reporting(status, obj.apply, lambda _: "Applied: " + show_result(obj.result))
+        if not _run_reporting(status, obj.apply, lambda _: "Applied: " + show_result(obj.result)):
+            show_refused()
 
     def on_reset(_button):
         obj.reset()

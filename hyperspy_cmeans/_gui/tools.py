@@ -18,9 +18,14 @@ import traits.api as t
 from hyperspy.ui_registry import add_gui_method
 
 from hyperspy_cmeans import _learning_results as lrio
-from hyperspy_cmeans._calibration import ENERGY_CALIBRATION_NODE, TILT_CORRECTION_NODE
+from hyperspy_cmeans._calibration import EnergyCalibrationError
 from hyperspy_cmeans._clustering import ALGORITHM_ALIASES
 from hyperspy_cmeans._features import PREPROCESSING
+from hyperspy_cmeans.signals._calibration import (
+    ENERGY_CALIBRATION_NODE,
+    STAGE_TILT_KEY,
+    TILT_CORRECTION_NODE,
+)
 
 __all__ = [
     "GUI_INSTALL_HINT",
@@ -452,6 +457,9 @@ class EnergyCalibrationTool(_SignalTool):
     result : EnergyCalibration or None
         The calibration found for the current parameters by :meth:`find`
         (None after a parameter changed).
+    refused : EnergyCalibration or None
+        The calibration the quality gate refused at the last :meth:`find`,
+        if it did (its ``gate`` says why).
     """
 
     method_name = "calibrate_energy_from_peaks"
@@ -469,6 +477,7 @@ class EnergyCalibrationTool(_SignalTool):
 
     def __init__(self, signal, **arguments):
         self.result = None
+        self.refused = None
         super().__init__(signal, **arguments)
 
     def _set_defaults(self):
@@ -483,6 +492,7 @@ class EnergyCalibrationTool(_SignalTool):
     @t.observe(["elements", "lines", "exclude", "min_significance"])
     def _parameters_changed(self, event):
         self.result = None
+        self.refused = None
 
     def parameters(self):
         """The ``calibrate_energy_from_peaks`` arguments the GUI sets.
@@ -510,11 +520,22 @@ class EnergyCalibrationTool(_SignalTool):
         -------
         EnergyCalibration
             The result, also stored in ``result``.
+
+        Raises
+        ------
+        ValueError
+            As the method; a calibration refused by the quality gate is kept
+            in ``refused``.
         """
         kwargs = {**self.extra_kwargs, **self.parameters()}
-        self.result = self.signal.calibrate_energy_from_peaks(
-            inplace=False, return_info=True, **kwargs
-        )
+        self.refused = None
+        try:
+            self.result = self.signal.calibrate_energy_from_peaks(
+                inplace=False, return_info=True, **kwargs
+            )
+        except EnergyCalibrationError as error:
+            self.refused = error.calibration
+            raise
         return self.result
 
     def apply(self):
@@ -545,13 +566,18 @@ class EnergyCalibrationTool(_SignalTool):
             return f"scale {ax.scale * 1000:.4f} eV/channel, offset {ax.offset:.5f} keV"
         return f"scale {ax.scale:g}, offset {ax.offset:g} ({units})"
 
-    def preview_figure(self):
+    def preview_figure(self, result=None):
         """Draw the summed spectrum with the found peaks and the matched lines.
+
+        Parameters
+        ----------
+        result : EnergyCalibration, optional
+            The calibration to draw; default ``result`` (or ``refused``).
 
         Returns
         -------
         matplotlib.figure.Figure
-            :meth:`EnergyCalibration.plot` of the current result (not managed
+            :meth:`EnergyCalibration.plot` of the calibration (not managed
             by pyplot).
 
         Raises
@@ -559,10 +585,11 @@ class EnergyCalibrationTool(_SignalTool):
         RuntimeError
             If no calibration was found yet (see :meth:`find`).
         """
-        if self.result is None:
+        result = result or self.result or self.refused
+        if result is None:
             raise RuntimeError("No calibration found yet: call find() or apply() first.")
         fig = _figure(9.0, 3.8)
-        self.result.plot(ax=fig.subplots())
+        result.plot(ax=fig.subplots())
         return fig
 
 
@@ -601,7 +628,8 @@ class TiltCorrectionTool(_SignalTool):
     units = t.Str("nm", label="Units", desc="length units of the corrected axes")
 
     def _set_defaults(self):
-        tilt = self.signal.metadata.get_item("Acquisition_instrument.SEM.Stage.tilt_alpha", None)
+        self._saved_tilt = None
+        tilt = self.signal.metadata.get_item(STAGE_TILT_KEY, None)
         if isinstance(tilt, numbers.Real) and not isinstance(tilt, bool):
             self.stage_tilt = float(tilt)
 
@@ -632,8 +660,8 @@ class TiltCorrectionTool(_SignalTool):
     def apply(self):
         """Correct the pixel sizes of the signal.
 
-        The axes and metadata record before the first apply are kept for
-        :meth:`reset`.
+        The axes, the stage tilt and the metadata record before the first
+        apply are kept for :meth:`reset`.
 
         Returns
         -------
@@ -641,7 +669,26 @@ class TiltCorrectionTool(_SignalTool):
             The corrected signal.
         """
         kwargs = {**self.extra_kwargs, **self.parameters()}
+        if self._saved is None:
+            self._saved_tilt = self.signal.metadata.get_item(STAGE_TILT_KEY, None)
         return self._apply_with_undo(lambda: self.signal.tilt_correct_scale(**kwargs))
+
+    def reset(self):
+        """Restore the axes, stage tilt and metadata as before the first ``apply()``.
+
+        Returns
+        -------
+        EDSSEMCmeansSpectrum
+            The signal.
+        """
+        if self._saved is not None:
+            md = self.signal.metadata
+            if self._saved_tilt is not None:
+                md.set_item(STAGE_TILT_KEY, self._saved_tilt)
+            elif md.has_item(STAGE_TILT_KEY):
+                parent, _, leaf = STAGE_TILT_KEY.rpartition(".")
+                md.get_item(parent).__delattr__(leaf)
+        return super().reset()
 
     def axes_summary(self):
         """Describe the current x and y pixel sizes.

@@ -17,7 +17,8 @@ critical energy (the shell's binding energy from the database when present,
 otherwise 1.1 times the family's principal-line energy). The U ln U - U + 1
 factor is the Bethe cross-section integrated along a Thomson-Whiddington
 path. The peak FWHM follows the detector law of Fiori and Newbury
-(``get_FWHM_at_Energy``) from the FWHM at Mn Ka. The background is Kramers'
+(:func:`~hyperspy_cmeans._calibration.lines.fwhm_at_energy`, the relation of
+exspy's ``get_FWHM_at_Energy``) from the FWHM at Mn Ka. The background is Kramers'
 bremsstrahlung ``Zbar (E0 - E) / E`` (mass-weighted mean atomic number). Peaks
 and background are multiplied by an effective low-energy efficiency
 ``exp(-k / E**3)`` (window, dead layer and self-absorption, which all scale
@@ -52,10 +53,8 @@ import numpy as np
 from exspy.material import elements as _ELEMENTS
 from scipy import special
 
-try:  # public from some exspy versions on; private module in exspy 0.3
-    from exspy.utils.eds import get_FWHM_at_Energy as _get_fwhm_at_energy
-except ImportError:  # pragma: no cover - depends on the installed exspy
-    from exspy._misc.eds.utils import get_FWHM_at_Energy as _get_fwhm_at_energy
+# the one detector-resolution law of the package (the calibration uses it too)
+from hyperspy_cmeans._calibration.lines import fwhm_at_energy as _fwhm_at_energy
 
 __all__ = ["GroundTruth", "default_phases", "ground_truth", "synthetic_eds_map"]
 
@@ -185,7 +184,7 @@ def _peaks(lines, edges, energy_resolution_mnka):
     """Channel-integrated Gaussian peaks of ``lines`` (efficiency applied)."""
     out = np.zeros(edges.size - 1)
     for _, energy, intensity in lines:
-        sigma = _get_fwhm_at_energy(energy_resolution_mnka, energy) / (2 * np.sqrt(2 * np.log(2)))
+        sigma = _fwhm_at_energy(energy, energy_resolution_mnka) / (2 * np.sqrt(2 * np.log(2)))
         cdf = special.erf((edges - energy) / (sigma * np.sqrt(2)))
         out += intensity * _efficiency(energy) * 0.5 * np.diff(cdf)
     return out
@@ -623,8 +622,8 @@ def synthetic_eds_map(
         seed ``random_state``.
     energy_resolution_MnKa : float
         Detector FWHM at Mn Ka in eV, above the Fano limit (~121.4 eV); the
-        FWHM at other energies follows ``get_FWHM_at_Energy`` (Fiori and
-        Newbury).
+        FWHM at other energies follows the Fiori and Newbury relation
+        (``hyperspy_cmeans._calibration.lines.fwhm_at_energy``).
     beam_energy : float
         Beam energy in keV; only shells with a critical energy below it emit.
     contaminants : dict, optional

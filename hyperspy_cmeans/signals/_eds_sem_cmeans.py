@@ -5,12 +5,10 @@ method validates its input and delegates the work to a plain module of this
 package that works on NumPy/dask arrays.
 """
 
-import numpy as np
 from exspy.signals import EDSSEMSpectrum, LazyEDSSEMSpectrum
 from exspy.utils.eds import take_off_angle
 
 from hyperspy_cmeans._docstrings import fill_docstring
-from hyperspy_cmeans._gui._docstrings import with_gui_parameters
 
 
 class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
@@ -97,8 +95,8 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
     # Calibration (glue in hyperspy_cmeans._calibration)
     # ------------------------------------------------------------------
 
-    @with_gui_parameters
-    def calibrate_energy_from_peaks(
+    @fill_docstring
+    def calibrate_energy_from_peaks(  # noqa: D417 (<<gui_parameters>>)
         self,
         elements=None,
         lines=None,
@@ -115,14 +113,30 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         """Calibrate the energy axis from the X-ray peaks of the summed spectrum.
 
         The map is summed over its navigation axes (chunk by chunk for lazy
-        signals), its significant peaks are found and matched automatically
-        to the X-ray lines of exspy's database by consensus over plausible
-        (scale, offset) pairs, and a weighted least-squares line through the
-        matched peaks gives the calibration. The search does not use the
-        current calibration of the axis, so this works from an uncalibrated
-        axis (scale 1, offset 0, no units) as well as from a rough or wrong
-        one; an axis already in energy units only breaks near-ties between
-        equally good matches.
+        signals), its significant peaks are found and matched to the X-ray
+        lines of exspy's database, and a weighted least-squares line through
+        the matched peaks gives the calibration. The rule is: the right
+        answer, or a ``ValueError`` with the signal untouched.
+
+        * The search covers real detectors without widening anything (2 to
+          40 eV per channel, first channel at -2.5 to +0.5 keV, any number of
+          channels), and works from an uncalibrated axis (scale 1, offset 0,
+          no units).
+        * An axis already in energy units is used: when it places the lines
+          nearly as well as the best solution of the search, it is refined
+          (``mode="refine"``) instead of replaced; when the lines cannot fix
+          the scale (a single element or line family), only its offset is
+          refined and its scale kept (``mode="offset"``).
+        * A quality gate is passed before anything is written: enough
+          independent lines (with a fitted scale, three lines of two elements
+          or families, fixing the scale to 0.1 %), residuals consistent with
+          the detector resolution (lines that do not fit are rejected, weak
+          ones more strictly), and a clear margin over the next-best distinct
+          calibration unless the axis already agreed. Otherwise a
+          ``ValueError`` says why and what to change.
+        * Negative (negated, difference) spectra are refused.
+        * The energy range the fitted lines constrain is reported, and a
+          warning names the lines of ``metadata.Sample`` far outside it.
 
         Lines of one element and family closer than the detector resolution
         are merged into one weight-averaged line and fitted with their
@@ -141,13 +155,16 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         ----------
         elements : list of str, optional
             Elements whose lines are candidates. Default:
-            ``metadata.Sample.elements``, unless ``lines`` is given.
+            ``metadata.Sample.elements``, unless ``lines`` is given. Give all
+            the elements present (coatings and contaminants too, in
+            ``exclude`` if they should not be fitted).
         lines : list of str, optional
             Explicit candidate lines, e.g. ``["O_Ka", "Si_Ka", "Ca_Ka",
             "Ti_Ka", "Fe_Ka"]`` (combined with ``elements`` if both given).
         exclude : list of str, optional
-            Elements or lines never to match, e.g. the FIB contaminants and an
-            unreliable line: ``["Pt", "Ga", "Fe_La"]``.
+            Elements or lines never to fit, e.g. the FIB contaminants and an
+            unreliable line: ``["Pt", "Ga", "Fe_La"]``; their peaks are still
+            recognised as theirs.
         scale_range : tuple of float, optional
             Plausible energy scale in eV per channel; default (2, 40).
         tolerance : float, optional
@@ -163,93 +180,86 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
             ``inplace`` is True; with ``inplace=False`` nothing is changed and
             no copy is made (a dry run: use ``result.apply(signal)`` later).
         offset_range : tuple of float, optional
-            Plausible energy of the first channel in keV; default (-1, 1).
+            Plausible energy of the first channel in keV; default (-2.5, 0.5).
         min_significance : float, default 6.0
             Peaks whose net counts are below this many noise standard
-            deviations are ignored.
-        display, toolkit
-            Open the GUI (see HyperSpy's ``display`` and ``toolkit``
-            arguments of GUI methods, filled in here at import).
+            deviations are ignored; a finite number >= 0.
+        <<gui_parameters>>
 
         Returns
         -------
         EDSSEMCmeansSpectrum or EnergyCalibration
             The calibrated signal (``self`` or the copy), or the result
-            (scale, offset, their standard errors, the matched lines with
-            residuals, the rms residual, ``plot()`` and ``apply()``) when
-            ``return_info`` is True.
+            (scale, offset, their standard errors, ``mode``, the matched lines
+            with residuals and the reasons of those not fitted, the rms
+            residual, ``energy_range``, the quality ``gate``'s numbers,
+            ``plot()`` and ``apply()``) when ``return_info`` is True.
 
         Raises
         ------
         ValueError
             If the energy axis is not uniform, an element or line is unknown,
-            no elements are given or in the metadata, or fewer than two lines
-            can be matched. The signal is then left exactly as it was.
+            no elements are given or in the metadata, a parameter is invalid,
+            the spectrum is negative, too few lines can be matched, or the
+            result fails the quality gate (an
+            :class:`~hyperspy_cmeans._calibration.EnergyCalibrationError`,
+            whose ``calibration`` holds the refused result). The signal is
+            then left exactly as it was.
+
+        Warns
+        -----
+        UserWarning
+            When lines of ``metadata.Sample`` lie far outside the energy range
+            constrained by the fitted lines (the calibration is extrapolated
+            there).
 
         Notes
         -----
         The signal axis gets the fitted ``scale`` and ``offset``,
         ``units="keV"`` and ``name="Energy"``; the calibration (scale,
-        offset, ``scale_std``, ``offset_std``, fitted ``lines`` with their
+        offset, ``scale_std``, ``offset_std``, ``mode``,
+        ``energy_range_keV``, fitted ``lines`` with their
         ``line_energies_keV``, ``channels`` and ``residuals_eV``,
-        ``rms_residual_eV`` and the previous axis scale/offset/units) is
+        ``rms_residual_eV``, the unfitted matches with their reasons, the
+        extrapolated lines and the previous axis scale/offset/units) is
         recorded in ``metadata.Signal.Energy_calibration`` as plain numbers,
         strings and lists, so it is saved with the signal.
 
         Examples
         --------
-        >>> s.calibrate_energy_from_peaks(exclude=["Pt", "Ga", "Fe_La"])
-        >>> info = s.calibrate_energy_from_peaks(inplace=False, return_info=True)
-        >>> info.plot()
-        >>> info.apply(s)
+        >>> from hyperspy_cmeans.data import synthetic_eds_map
+        >>> s = synthetic_eds_map(shape=(24, 20), random_state=0)
+        >>> s.axes_manager[-1].scale, s.axes_manager[-1].offset = 1.0, 0.0  # uncalibrated
+        >>> info = s.calibrate_energy_from_peaks(
+        ...     exclude=["Pt", "Ga"], inplace=False, return_info=True
+        ... )
+        >>> round(info.scale * 1000, 2), round(info.offset, 3)  # eV/channel, keV
+        (10.0, -0.1)
+        >>> info.apply(s).axes_manager[-1].units
+        'keV'
+        >>> ax = info.plot()
         """
         if display is not None or toolkit is not None:
             from hyperspy_cmeans._gui.tools import EnergyCalibrationTool, open_tool
 
             return open_tool(EnergyCalibrationTool, self, locals(), display, toolkit)
-        from hyperspy_cmeans._calibration import build_line_table, calibrate_spectrum
-        from hyperspy_cmeans._calibration.energy import axis_prior, check_energy_axis
+        from hyperspy_cmeans.signals._calibration import calibrate_energy
 
-        prior = axis_prior(check_energy_axis(self))
-        if elements is None and lines is None:
-            elements = self.metadata.get_item("Sample.elements", None)
-            if not elements:
-                raise ValueError(
-                    "No elements: give elements or lines, or set metadata.Sample.elements."
-                )
-        sem = "Acquisition_instrument.SEM."
-        candidates = build_line_table(
+        return calibrate_energy(
+            self,
             elements=elements,
             lines=lines,
             exclude=exclude,
-            beam_energy=self.metadata.get_item(sem + "beam_energy", None),
-            energy_resolution_MnKa=self.metadata.get_item(
-                sem + "Detector.EDS.energy_resolution_MnKa", 130.0
-            ),
-        )
-        nav = self.axes_manager.navigation_axes
-        summed = self.sum(nav) if nav else self
-        spectrum = summed.data
-        if hasattr(spectrum, "compute"):  # lazy: reduced chunk by chunk
-            spectrum = spectrum.compute()
-        result = calibrate_spectrum(
-            np.asarray(spectrum, dtype=float),
-            candidates,
             scale_range=scale_range,
             offset_range=offset_range,
             tolerance=tolerance,
             min_significance=min_significance,
-            prior=prior,
+            inplace=inplace,
+            return_info=return_info,
         )
-        if return_info:
-            if inplace:
-                result.apply(self)
-            return result
-        target = self if inplace else self.deepcopy()
-        return result.apply(target)
 
-    @with_gui_parameters
-    def tilt_correct_scale(
+    @fill_docstring
+    def tilt_correct_scale(  # noqa: D417 (<<gui_parameters>>)
         self,
         stage_tilt=None,
         field_width=None,
@@ -287,9 +297,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         inplace : bool, default True
             Correct this signal; if False, correct and return a copy and leave
             this signal untouched.
-        display, toolkit
-            Open the GUI (see HyperSpy's ``display`` and ``toolkit``
-            arguments of GUI methods, filled in here at import).
+        <<gui_parameters>>
 
         Returns
         -------
@@ -299,54 +307,44 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         Raises
         ------
         ValueError
-            If the tilt is missing or outside (0, 90], the field width is not
-            positive, ``units`` is not a length, the map has fewer than two
-            navigation axes, or no field width is given and the x axis has no
-            length units. Nothing is changed then.
+            If the tilt is missing or outside (0, 90] (the message says
+            whether it came from the argument or the metadata), the field
+            width is not positive, ``units`` is not a length, the map has
+            fewer than two navigation axes, or no field width is given and
+            the x axis has no length units. Nothing is changed then.
 
         Warns
         -----
         UserWarning
-            If the signal was already tilt-corrected (recorded in the
-            metadata). The correction is not compounded: the y size is always
-            recomputed from the x size, so applying it again gives the same
-            axes (with the new arguments); only the record is replaced.
+            If the tilt is outside 5 to 85 degrees, implausible for a
+            cross-section (the message says where it came from and the factor
+            applied to y); or if the signal was already tilt-corrected
+            (recorded in the metadata). The correction is not compounded: the
+            y size is always recomputed from the x size, so applying it again
+            gives the same axes (with the new arguments); only the record is
+            replaced.
 
         Notes
         -----
         ``axes_manager.navigation_axes[0]`` is x (columns) and ``[1]`` is y
         (rows); they are named ``"x"`` and ``"y"``, and their offsets keep
-        their position in pixels. What was done (tilt, factor, x and y sizes,
-        units, source of the x size and the previous scales) is recorded in
-        ``metadata.Signal.Tilt_correction``. Only axes change, so lazy
-        signals stay lazy.
+        their position in pixels. The tilt used is written to
+        ``metadata.Acquisition_instrument.SEM.Stage.tilt_alpha`` (where the
+        take-off angle and the .msa export read it), and what was done (tilt
+        and its source, factor, x and y sizes, units, source of the x size,
+        the previous scales and tilt) is recorded in
+        ``metadata.Signal.Tilt_correction``. Only axes and metadata change, so
+        lazy signals stay lazy.
         """
         if display is not None or toolkit is not None:
             from hyperspy_cmeans._gui.tools import TiltCorrectionTool, open_tool
 
             return open_tool(TiltCorrectionTool, self, locals(), display, toolkit)
-        import warnings
+        from hyperspy_cmeans.signals._calibration import tilt_correct
 
-        from hyperspy_cmeans._calibration import TILT_CORRECTION_NODE, tilt_correct_axes
-
-        if stage_tilt is None:
-            stage_tilt = self.metadata.get_item("Acquisition_instrument.SEM.Stage.tilt_alpha", None)
-            if stage_tilt is None:
-                raise ValueError(
-                    "No stage tilt: give stage_tilt or set "
-                    "metadata.Acquisition_instrument.SEM.Stage.tilt_alpha."
-                )
-        target = self if inplace else self.deepcopy()
-        already = target.metadata.has_item(TILT_CORRECTION_NODE)
-        tilt_correct_axes(target, stage_tilt, field_width=field_width, units=units)
-        if already:
-            warnings.warn(
-                "This signal was already tilt-corrected; the y pixel size was recomputed "
-                "from the x pixel size (not compounded).",
-                UserWarning,
-                stacklevel=2,
-            )
-        return target
+        return tilt_correct(
+            self, stage_tilt=stage_tilt, field_width=field_width, units=units, inplace=inplace
+        )
 
     # ------------------------------------------------------------------
     # Fuzzy clustering (hyperspy_cmeans.signals._clustering, _scan, _results, _plots)
