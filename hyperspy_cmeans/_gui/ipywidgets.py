@@ -71,6 +71,30 @@ def _run_reporting(status, action, done):
     return True
 
 
+def _image_slot(message):
+    """A PNG image widget shown in a box that holds ``message`` until there is a picture.
+
+    An empty :class:`ipywidgets.Image` renders as a broken-image icon in a
+    browser; the box shows the message instead until :func:`_show_png`.
+
+    Returns
+    -------
+    tuple
+        ``(image, box)``.
+    """
+    image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(max_width="100%"))
+    placeholder = ipywidgets.HTML(
+        f'<div style="color:#666;padding:2em;border:1px dashed #bbb">{message}</div>'
+    )
+    return image, ipywidgets.Box([placeholder])
+
+
+def _show_png(image, box, fig):
+    """Put the PNG of ``fig`` in ``image`` and show it in its box."""
+    image.value = _png(fig)
+    box.children = [image]
+
+
 def _field(label, widget, tooltip=""):
     """A labelled row, with the trait description as tooltip."""
     if tooltip:
@@ -124,19 +148,14 @@ def fuzzy_cluster_ipy(obj, **kwargs):
         rows.append(_field(obj.trait(name).label, widget, _desc(obj, name)))
     run = ipywidgets.Button(description="Run", button_style="primary", tooltip="Run fuzzy_cluster")
     status = ipywidgets.HTML()
-    preview = ipywidgets.Image(format="png", layout=ipywidgets.Layout(max_width="100%"))
-    # an empty Image renders as a broken-image icon: show a message until there is a result
-    placeholder = ipywidgets.HTML(
-        '<div style="color:#666;padding:2em;border:1px dashed #bbb">'
-        "Press <b>Run</b> to see the membership maps and the phase map here.</div>"
+    preview, preview_box = _image_slot(
+        "Press <b>Run</b> to see the membership maps and the phase map here."
     )
-    preview_box = ipywidgets.Box([placeholder])
     wdict.update(run_button=run, status=status, preview=preview, preview_box=preview_box)
 
     def show_preview():
         if obj.has_results:
-            preview.value = _png(obj.preview_figure())
-            preview_box.children = [preview]
+            _show_png(preview, preview_box, obj.preview_figure())
 
     def done(_):
         show_preview()
@@ -194,7 +213,8 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
         ``find_button``, ``apply_button``, ``reset_button``, ``axis``
         (current calibration), ``table`` (matched lines and the quality
         gate's numbers, also of a refused calibration), ``status`` and
-        ``preview`` (PNG of the calibration plot).
+        ``preview`` (PNG of the calibration plot) and ``preview_box`` (a message
+        until there is a plot).
     """
     wdict = {
         "elements": ipywidgets.Text(placeholder="e.g. O, Mg, Al, Si, Ca, Ti, Fe"),
@@ -218,7 +238,9 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
     axis = ipywidgets.HTML()
     table = ipywidgets.HTML()
     status = ipywidgets.HTML()
-    preview = ipywidgets.Image(format="png", layout=ipywidgets.Layout(max_width="100%"))
+    preview, preview_box = _image_slot(
+        "Press <b>Find peaks</b> to see the peaks, the matched lines and the fit here."
+    )
     wdict.update(
         find_button=find,
         apply_button=apply,
@@ -227,6 +249,7 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
         table=table,
         status=status,
         preview=preview,
+        preview_box=preview_box,
     )
 
     def refresh():
@@ -237,7 +260,7 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
         table.value = (
             f"<pre>{html.escape(result.table())}\n\n{html.escape(result.gate.summary())}</pre>"
         )
-        preview.value = _png(obj.preview_figure())
+        _show_png(preview, preview_box, obj.preview_figure())
         refresh()
         fitted = sum(m.fitted for m in result.matches)
         how = {"search": "searched", "refine": "axis refined", "offset": "offset refined"}
@@ -253,7 +276,7 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
         refused = obj.refused
         if refused is not None:
             table.value = f"<pre>{html.escape(refused.table())}\n\n{html.escape(refused.gate.summary())}</pre>"
-            preview.value = _png(obj.preview_figure(refused))
+            _show_png(preview, preview_box, obj.preview_figure(refused))
 
     def on_find(_button):
         if not _run_reporting(status, obj.find, lambda result: "Found: " + show_result(result)):
@@ -276,11 +299,14 @@ def calibrate_energy_from_peaks_ipy(obj, **kwargs):
         [
             ipywidgets.HBox(
                 [
-                    ipywidgets.VBox(rows + [ipywidgets.HBox([find, apply, reset]), axis, status]),
+                    ipywidgets.VBox(
+                        rows + [ipywidgets.HBox([find, apply, reset]), axis, status],
+                        layout=ipywidgets.Layout(max_width="520px"),
+                    ),
                     table,
                 ]
             ),
-            preview,
+            preview_box,
         ]
     )
     return {"widget": box, "wdict": wdict}
@@ -345,5 +371,8 @@ def tilt_correct_scale_ipy(obj, **kwargs):
     apply.on_click(on_apply)
     reset.on_click(on_reset)
     refresh()
-    box = ipywidgets.VBox(rows + [ipywidgets.HBox([apply, reset]), axes, status])
+    box = ipywidgets.VBox(
+        rows + [ipywidgets.HBox([apply, reset]), axes, status],
+        layout=ipywidgets.Layout(max_width="520px"),  # fields beside their labels
+    )
     return {"widget": box, "wdict": wdict}
