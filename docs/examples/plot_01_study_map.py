@@ -66,6 +66,7 @@ print(f"negative values: {np.mean(s.data < 0):.1%}, down to {s.data.min():.1f} c
 # phase at the bottom right the fewest (about 170).
 
 s.sum().isig[0.1:8.0].plot(xray_lines=True)
+plt.gca().set_ylim(top=1.12 * plt.gca().get_ylim()[1])  # room for the line labels
 
 # %%
 # The pixels are taller than wide (21.81 × 17.19 nm); ``aspect="equal"``
