@@ -69,9 +69,11 @@ numpydoc_validation_exclude = {
     r"^(?!hyperspy_cmeans\.)",
     r"\.__init__$",
     # record types documented with an Attributes section, being rewritten
-    # with their modules (energy calibration, synthetic data)
+    # with their modules (energy calibration, synthetic data), and the
+    # published result of the study (a NamedTuple)
     r"^hyperspy_cmeans\.results\.(EnergyCalibration|LineMatch)$",
     r"^hyperspy_cmeans\.data\.GroundTruth$",
+    r"^hyperspy_cmeans\.data\.QV120PublishedResult$",
 }
 
 # -- sphinx-gallery ------------------------------------------------------------

@@ -148,7 +148,7 @@ def qv120_cross_section(lazy=False):
     Returns
     -------
     EDSSEMCmeansSpectrum or LazyEDSSEMCmeansSpectrum
-        float32 counts of shape ``(156, 152, 1024)`` (HyperSpy
+        Float32 counts of shape ``(156, 152, 1024)`` (HyperSpy
         ``(152, 156 | 1024)``): navigation axes ``"x"`` (17.1875 nm) and
         ``"y"`` (21.81125 nm, tilt-corrected), signal axis ``"Energy"``
         (keV, 10.005 eV per channel from -0.0955 keV). Metadata: the title,
@@ -164,7 +164,7 @@ def qv120_cross_section(lazy=False):
 
     See Also
     --------
-    qv120_published_result : the study's published memberships and data space.
+    qv120_published_result : The study's published memberships and data space.
 
     Examples
     --------
