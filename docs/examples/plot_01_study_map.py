@@ -21,7 +21,7 @@ did before clustering, and shows the data space the study clustered.
 # y (the height of a pixel corrected for the 52° stage tilt), 1024 channels of
 # 10.005 eV.
 
-# sphinx_gallery_thumbnail_number = 2
+# sphinx_gallery_thumbnail_number = 4
 import hyperspy.api as hs
 import matplotlib.pyplot as plt
 import numpy as np
@@ -73,7 +73,7 @@ plt.gca().set_ylim(top=1.12 * plt.gca().get_ylim()[1])  # room for the line labe
 # draws the map with its true proportions, 2.61 µm wide and 3.40 µm high.
 
 total = s.sum("Energy").T  # .T: the navigation axes become the image axes
-hs.plot.plot_images(total, cmap="gray", aspect="equal", label="counts per pixel", axes_decor="all")
+hs.plot.plot_images(total, cmap="gray", aspect="equal", label=["counts per pixel"], axes_decor="all")
 
 # %%
 # PCA: how many components carry signal?

@@ -52,8 +52,8 @@ print("GK iterations:", gk.n_iter_, " converged:", gk.converged_)
 #
 # The data space
 # --------------
-# The scores of every pixel, plotted pairwise and coloured by phase (grey:
-# pixels too mixed to be assigned). As in the study's data space (page 1),
+# The scores of every pixel, plotted pairwise and coloured by phase (the
+# colours of the maps below; grey: pixels too mixed to be assigned). As in the study's data space (page 1),
 # the four minerals are elongated groups and the mixed pixels lie between
 # two of them: linear mixtures of two spectra, at the grain boundaries. The
 # elongated, tilted clusters are why the study chose Gustafson–Kessel, whose
