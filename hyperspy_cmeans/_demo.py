@@ -156,15 +156,16 @@ def _legend_outside(ax):
     return ax
 
 
-def _phase_legend(drawn, n_clusters):
+def _phase_legend(drawn, n_clusters, unassigned=True):
     """A legend of the cluster colours (and grey: unassigned) below a figure."""
     from hyperspy_cmeans import _drawing as drawing
 
+    handles = drawing.phase_legend_handles(n_clusters)[0 if unassigned else 1 :]
     figure = np.ravel(drawn)[0].figure
     figure.legend(
-        handles=drawing.phase_legend_handles(n_clusters),
+        handles=handles,
         loc="outside lower center",
-        ncols=n_clusters + 1,
+        ncols=len(handles),
         fontsize=9,
         frameon=False,
     )
@@ -188,8 +189,9 @@ def _write_figures(s, out, names):
         "phase_map.png": s.plot_phase_map,
         "phase_spectra.png": lambda: _legend_outside(s.plot_phase_spectra()),
         "data_space.png": lambda: _phase_legend(s.plot_data_space(), n),
+        # colours blended by membership: no grey for unassigned pixels
         "data_space_memberships.png": lambda: _phase_legend(
-            s.plot_data_space(color_by="membership"), n
+            s.plot_data_space(color_by="membership"), n, unassigned=False
         ),
         "overview.png": lambda: _overview(s),
     }
