@@ -115,6 +115,17 @@ def test_real_demo_writes_the_files_it_lists(real_demo, real_summary):
     _png_ok(out / "published_comparison.png", min_size=(1200, 900))
 
 
+def test_readme_lists_every_file_the_demo_writes():
+    """Issue 15: the README's demo section names every file of both runs."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The two commands") : readme.index("## Use it in HyperSpy")]
+    names = {n for n in REAL_FILES if not n.endswith(".msa")} | {"energy_calibration.png"}
+    for name in sorted(names) + ["phase_<k>_<name>.msa"]:
+        assert f"`{name}`" in section, name
+
+
 def test_real_demo_timing_is_recorded(real_summary):
     s = real_summary
     assert list(s["step_seconds"]) == ["load", "scan", "cluster", "compare", "write"]
