@@ -73,7 +73,9 @@ plt.gca().set_ylim(top=1.12 * plt.gca().get_ylim()[1])  # room for the line labe
 # draws the map with its true proportions, 2.61 µm wide and 3.40 µm high.
 
 total = s.sum("Energy").T  # .T: the navigation axes become the image axes
-hs.plot.plot_images(total, cmap="gray", aspect="equal", label=["counts per pixel"], axes_decor="all")
+hs.plot.plot_images(
+    total, cmap="gray", aspect="equal", label=["counts per pixel"], axes_decor="all"
+)
 
 # %%
 # PCA: how many components carry signal?
