@@ -73,7 +73,19 @@ tol : float, default 1e-4
     Convergence tolerance: the largest change of any membership.
 random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default None
     Seed of the starts. A generator gives an integer seed, which the run
-    uses and records in its parameters, so every run can be reproduced."""
+    uses and records in its parameters, so every run can be reproduced.
+spatial : "auto", float or None, default "auto"
+    Spatial regularisation of the data space (see :doc:`/algorithms`): each
+    pixel's scores are averaged with those of the neighbours that are
+    statistically indistinguishable from it (adaptive weights smoothing, in
+    units of the noise), so interfaces and one-pixel rims stay sharp while a
+    low-dose pixel borrows the counts of its phase. ``"auto"`` takes the
+    strength from the data's signal-to-noise ratio: none on a high-count map,
+    more at a few counts per pixel. A number sets the bandwidth in pixels;
+    ``0`` or None switches it off. Masked pixels are nobody's neighbours; on
+    line scans and stacks of maps the neighbours follow the navigation axes
+    (and their pixel sizes). What was done is recorded in
+    ``learning_results.fuzzy_cluster_parameters["spatial"]``."""
 
 FRAGMENTS = {
     "gui_parameters": GUI_PARAMETERS,

@@ -56,6 +56,7 @@ import dask.array as da
 import numpy as np
 
 from hyperspy_cmeans import _checks
+from hyperspy_cmeans import _counts as counts
 from hyperspy_cmeans._threads import single_threaded_blas
 
 PREPROCESSING = ("standard", "center", "poisson", "composition", "snv")
@@ -83,6 +84,15 @@ class DataSpace:
         Divisor of each used channel (standard deviation or 1).
     preprocessing : str
         One of :data:`PREPROCESSING`.
+    empty : numpy.ndarray or None
+        ``(n_pixels,)`` bool, True for used pixels that recorded no counts
+        (count-weighted preprocessings only; their scores are 0 and meaningless).
+    noise_covariance : numpy.ndarray or None
+        ``(n_components, n_components)`` covariance of the Poisson noise of one
+        pixel's scores (count-weighted preprocessings only).
+    axes_bin_side : int
+        Side of the squares of neighbouring pixels summed for the principal
+        axes (1: none; see :func:`hyperspy_cmeans._counts.count_aware_bin_side`).
     """
 
     scores: np.ndarray
@@ -91,6 +101,9 @@ class DataSpace:
     mean: np.ndarray
     scale: np.ndarray
     preprocessing: str
+    empty: np.ndarray | None = None
+    noise_covariance: np.ndarray | None = None
+    axes_bin_side: int = 1
 
 
 def _fix_signs(components):
@@ -118,28 +131,6 @@ def _check_finite_block(block, dtype):
         )
 
 
-#: Largest share of negative signal that count weighting accepts (denoised maps
-#: have a little: the study's 15-component reconstruction has 0.1 %).
-MAX_NEGATIVE_SHARE = 0.02
-
-
-def _check_counts(preprocessing, negative, positive):
-    """Refuse count weighting of data that are not counts (negated, signed, empty)."""
-    if positive <= 0 and negative <= 0:
-        raise ValueError(
-            "The map has no variation to cluster: it holds no counts (every value is 0). "
-            "Check the data, or mask the empty region with navigation_mask."
-        )
-    if positive <= 0 or negative > MAX_NEGATIVE_SHARE * positive:
-        share = 1.0 if positive <= 0 else negative / (negative + positive)
-        raise ValueError(
-            f"preprocessing={preprocessing!r} weights pixels and channels by their counts, "
-            f"but {100 * share:.3g} % of the signal is negative: these are not counts (a "
-            "negated map, or signed values such as loadings). Use preprocessing='center' or "
-            "'standard' for signed data."
-        )
-
-
 def _validate(shape, n_components, preprocessing):
     _checks.check_preprocessing(preprocessing, PREPROCESSING)
     _checks.check_n_components(n_components)
@@ -151,26 +142,29 @@ def _validate(shape, n_components, preprocessing):
         )
 
 
-def pca_scores(X, n_components=3, preprocessing="composition", keep=None):
+def pca_scores(X, n_components=3, preprocessing="composition", keep=None, channels=None):
     """Project the spectra of a map on their first principal components.
 
     Parameters
     ----------
     X : numpy.ndarray or dask.array.Array
-        A NumPy array ``(n_pixels, n_channels)`` of the pixels to use, or a
-        dask array ``(*navigation_shape, n_channels)`` (the map itself, in
-        NumPy order, channels last), which is processed block by block
-        without reshaping its navigation chunks; a dask array is computed in
-        passes over its blocks (on an active ``dask.distributed.Client`` if
-        there is one).
+        The map, ``(*navigation_shape, n_channels)`` in NumPy order, channels
+        last (``(n_pixels, n_channels)`` is a map with one navigation axis).
+        It is processed block by block, never reshaped across navigation
+        blocks and never copied whole: an in-memory array on local threads, a
+        dask array in passes over its blocks (on an active
+        ``dask.distributed.Client`` if there is one).
     n_components : int
         Number of principal components to keep.
     preprocessing : {"standard", "center", "poisson", "composition", "snv"}
         How the spectra are weighted or scaled before PCA (see the module
         docstring).
     keep : numpy.ndarray of bool, optional
-        For dask input: ``navigation_shape`` mask of the pixels to use
-        (masked pixels may hold NaN). Default: all.
+        ``navigation_shape`` mask of the pixels to use (masked pixels may hold
+        NaN). Default: all.
+    channels : numpy.ndarray of int, optional
+        The channels to use (the others are left out of the data space,
+        block by block). Default: all.
 
     Returns
     -------
@@ -183,28 +177,58 @@ def pca_scores(X, n_components=3, preprocessing="composition", keep=None):
     ValueError
         For an unknown preprocessing, too many components, or NaN/inf data.
     """
+    blocks, scheduler = as_blocks(X)
+    keep = np.ones(blocks.shape[:-1], dtype=bool) if keep is None else np.asarray(keep, bool)
+    if keep.shape != blocks.shape[:-1]:
+        keep = keep.reshape(blocks.shape[:-1])
+    if channels is not None:
+        channels = np.asarray(channels)
+        blocks = blocks[..., channels]
+    _validate((int(keep.sum()), blocks.shape[-1]), n_components, preprocessing)
+    return _pca_scores_dask(blocks, keep, n_components, preprocessing, scheduler=scheduler)
+
+
+class _ArrayWindow:
+    """Read-only view of an in-memory array that dask does not copy.
+
+    ``dask.array.from_array`` copies any array-like that has a ``copy``
+    method (a whole map, e.g. 1 GiB more for a 1 GiB map); this window has
+    only what dask needs to slice blocks out of the array.
+    """
+
+    def __init__(self, array):
+        self._array = array
+        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
+
+    def __getitem__(self, key):
+        return self._array[key]
+
+
+def as_blocks(X):
+    """The map as a dask array of whole-spectrum blocks, and the scheduler to use.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or dask.array.Array
+        ``(*navigation_shape, n_channels)``.
+
+    Returns
+    -------
+    tuple
+        ``(blocks, scheduler)``: a dask array as given (``scheduler`` None:
+        the active one), or an in-memory array wrapped without a copy in
+        blocks of at least :data:`MIN_BLOCK_PIXELS` pixels along its first
+        axis (``scheduler`` ``"threads"``).
+    """
     if isinstance(X, da.Array):
-        if keep is None:
-            keep = np.ones(X.shape[:-1], dtype=bool)
-        _validate((int(keep.sum()), X.shape[-1]), n_components, preprocessing)
-        return _pca_scores_dask(X, np.asarray(keep, dtype=bool), n_components, preprocessing)
+        return X, None
     X = np.asarray(X)
-    _validate(X.shape, n_components, preprocessing)
-    blocks = da.from_array(X, chunks=(MIN_BLOCK_PIXELS, -1))
-    return _pca_scores_dask(
-        blocks, np.ones(len(X), dtype=bool), n_components, preprocessing, scheduler="threads"
-    )
-
-
-def _poisson_weights(row_totals, column_sums, n_pixels):
-    """Row and column weights of the Keenan–Kotula normalisation."""
-    a = np.asarray(row_totals, dtype=float)
-    b = np.asarray(column_sums, dtype=float) / n_pixels
-    row_w = np.zeros_like(a)
-    row_w[a > 0] = 1.0 / np.sqrt(a[a > 0])
-    col_w = np.zeros_like(b)
-    col_w[b > 0] = 1.0 / np.sqrt(b[b > 0])
-    return row_w, col_w
+    if X.ndim < 2:
+        raise ValueError(f"expected (*navigation_shape, n_channels), got shape {X.shape}.")
+    per_row = int(np.prod(X.shape[1:-1], dtype=np.int64))
+    rows = max(1, -(-MIN_BLOCK_PIXELS // max(per_row, 1)))
+    chunks = (rows,) + X.shape[1:]
+    return da.from_array(_ArrayWindow(X), chunks=chunks, name=False, asarray=True), "threads"
 
 
 def _standardise_rows(rows):
@@ -244,31 +268,69 @@ def _block_rows(block, keep, row_w, col_w, dtype, snv=False):
     return rows
 
 
-def _scatter_moments(block, keep, row_w, col_w, snv=False):
-    """Sum and second-moment matrix of one block's kept rows, ``(S + 1, S)`` float64.
+def _moment_rows(block, keep, row_w, col_w, snv, bin_side, noise_w):
+    """The float32 rows a block adds to the covariance, their mask, and the noise sums.
 
-    The expensive product is done in float32 on block-centred rows (no
-    cancellation, twice the speed of float64 BLAS); the block mean's outer
-    product is added back in float64, so the sum over blocks is the
-    uncentred second moment ``sum x x^T`` to about 1e-6 relative accuracy of
-    the covariance. BLAS runs single-threaded inside the task: dask already
-    runs one task per core, and oversubscribed BLAS threads cost about 25 %.
+    Count-weighted preprocessings with ``bin_side > 1`` sum squares of
+    neighbouring pixels first (:func:`hyperspy_cmeans._counts.binned_weighted_rows`).
+    ``noise_w`` (count weightings): returns ``sum_i noise_w_i * x_ij`` over the
+    raw counts, before they are weighted (no extra copy of the block).
+    """
+    flat = block.reshape(-1, block.shape[-1])
+    if block.dtype.kind == "f":
+        _check_finite_block(flat[keep] if not keep.all() else flat, np.float32)
+    rows = flat.astype(np.float32)
+    rows[~keep] = 0
+    noise_row = None
+    if noise_w is not None:  # a float32 product: no float64 copy of the block
+        noise_row = (noise_w.reshape(-1).astype(np.float32) @ rows).astype(np.float64)
+    if bin_side > 1:
+        nav_shape = block.shape[:-1]
+        rows, used = counts.binned_weighted_rows(
+            rows.reshape(block.shape), keep.reshape(nav_shape), col_w, bin_side
+        )
+        return rows, used, noise_row
+    if snv:
+        _standardise_rows(rows)  # a zeroed (masked) row stays zero
+    if col_w is not None:
+        rows *= (row_w.reshape(-1)[:, None] * col_w[None, :]).astype(np.float32, copy=False)
+    return rows, keep, noise_row
+
+
+def _scatter_moments(block, keep, row_w, col_w, snv=False, bin_side=1, noise_w=None):
+    """Sums of one block for the covariance, ``(S + 3, S)`` float64.
+
+    Rows: 0, the sum of the block's used rows; 1 to S, their uncentred second
+    moment ``sum x x^T``; S + 1, the number of used rows (first column); S + 2,
+    ``sum_i noise_w_i * x_ij`` over the raw counts of the kept pixels (for the
+    noise covariance of the scores). The expensive product is done in
+    float32 on block-centred rows (no cancellation, twice the speed of
+    float64 BLAS); the block mean's outer product is added back in float64,
+    so the sums are accurate to about 1e-6 relative. BLAS runs
+    single-threaded inside the task: dask already runs one task per core.
     """
     n_channels = block.shape[-1]
-    out = np.zeros((n_channels + 1, n_channels))
-    n_kept = int(keep.sum())
-    if n_kept == 0:
+    out = np.zeros((n_channels + 3, n_channels))
+    if not keep.any():
         return out
     with single_threaded_blas():
-        rows = _block_rows(block, keep, row_w, col_w, np.float32, snv)
+        rows, used, noise_row = _moment_rows(block, keep, row_w, col_w, snv, bin_side, noise_w)
+        if noise_row is not None:
+            out[n_channels + 2] = noise_row
+        n_used = int(used.sum())
+        if n_used == 0:
+            return out
+        if n_used < len(rows):
+            rows[~used] = 0
         total = rows.sum(0, dtype=np.float64)
-        mean = total / n_kept
+        mean = total / n_used
         rows -= mean.astype(np.float32)
-        if n_kept < len(rows):
-            rows[~keep] = 0
+        if n_used < len(rows):
+            rows[~used] = 0
         out[0] = total
-        out[1:] = rows.T @ rows
-    out[1:] += n_kept * np.outer(mean, mean)
+        out[1 : n_channels + 1] = rows.T @ rows
+    out[1 : n_channels + 1] += n_used * np.outer(mean, mean)
+    out[n_channels + 1, 0] = n_used
     return out
 
 
@@ -297,51 +359,41 @@ def coarsen_navigation_chunks(X, min_pixels=None):
     return X.rechunk(new)
 
 
-def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
-    nav_ndim = X.ndim - 1
-    n_channels = X.shape[-1]
-    X = coarsen_navigation_chunks(X)
-    nav_chunks = X.chunks[:nav_ndim]
-    keep_da = da.from_array(keep[..., None], chunks=(*nav_chunks, 1))
-    n_used = int(keep.sum())
-    block_grid = tuple((1,) * len(c) for c in nav_chunks)
-    col_w = None
-    row_w_da = da.ones(keep.shape + (1,), chunks=(*nav_chunks, 1))
-    snv = preprocessing == "snv"
-    if preprocessing in _POISSON_WEIGHTED:
-        masked = da.where(keep_da, X, 0)
-        totals, col_sums, negative = dask.compute(
-            masked.sum(-1, dtype=np.float64),
-            masked.sum(tuple(range(nav_ndim)), dtype=np.float64),
-            da.minimum(masked, 0).sum(dtype=np.float64),
-            scheduler=scheduler,
-        )
-        _check_counts(preprocessing, -float(negative), float(col_sums.sum()) - float(negative))
-        row_w, col_w = _poisson_weights(totals, col_sums, n_used)
-        row_w_da = da.from_array(row_w[..., None], chunks=(*nav_chunks, 1))
-        if preprocessing == "composition":
-            mean_total = max(float(totals[keep].mean()), 0.0)
-            proj_w = np.zeros_like(totals, dtype=float)
-            positive = totals > 0
-            proj_w[positive] = mean_total / totals[positive]
-            proj_w_da = da.from_array(proj_w[..., None], chunks=(*nav_chunks, 1))
+def _count_statistics(X, keep_da, keep, preprocessing, nav_ndim, scheduler):
+    """One pass for the count weightings: pixel totals, channel sums, negative signal.
 
-    def block_moments(block, keep_block, rw):
-        moments = _scatter_moments(block, keep_block.reshape(-1), rw, col_w, snv)
-        return moments.reshape((1,) * nav_ndim + moments.shape)
-
-    moments = da.map_blocks(
-        block_moments,
-        X,
-        keep_da,
-        row_w_da,
-        dtype=np.float64,
-        chunks=(*block_grid, (n_channels + 1,), (n_channels,)),
-        new_axis=nav_ndim + 1,
+    Returns ``(row_w, col_w, projection_factor, counted, bin_side)``: the
+    Keenan–Kotula weights, each pixel's factor in the projection (``1/sqrt(a)``
+    for ``"poisson"``, the mean total over the pixel's expected total for
+    ``"composition"`` (see :func:`hyperspy_cmeans._counts.expected_totals`),
+    0 for pixels without counts), the used pixels with counts, and the
+    binning of the principal axes at low dose.
+    """
+    masked = da.where(keep_da, X, 0)
+    totals, col_sums, negative = dask.compute(
+        masked.sum(-1, dtype=np.float64),
+        masked.sum(tuple(range(nav_ndim)), dtype=np.float64),
+        da.minimum(masked, 0).sum(dtype=np.float64),
+        scheduler=scheduler,
     )
-    moments_total = moments.sum(axis=tuple(range(nav_ndim))).compute(scheduler=scheduler)
-    mean = moments_total[0] / n_used
-    cov = moments_total[1:] / n_used - np.outer(mean, mean)
+    counts.check_counts(preprocessing, -float(negative), float(col_sums.sum()) - float(negative))
+    counted = keep & (totals > 0)
+    row_w, col_w = counts.poisson_weights(totals, col_sums, int(counted.sum()))
+    mean_total = float(totals[counted].mean()) if counted.any() else 0.0
+    if preprocessing == "composition":
+        factor = np.zeros_like(totals, dtype=float)
+        brightness = counts.expected_totals(totals[counted])
+        factor[counted] = mean_total / brightness
+    else:
+        factor = np.where(counted, row_w, 0.0)
+    return row_w, col_w, factor, counted, counts.count_aware_bin_side(mean_total)
+
+
+def _principal_axes(moments_total, n_channels, n_components, preprocessing):
+    """Mean, scale, components and explained variance from the summed moments."""
+    n_rows = max(moments_total[n_channels + 1, 0], 1.0)
+    mean = moments_total[0] / n_rows
+    cov = moments_total[1 : n_channels + 1] / n_rows - np.outer(mean, mean)
     if preprocessing == "standard":
         std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
         # StandardScaler's rule: (near-)constant channels keep a scale of 1
@@ -360,39 +412,80 @@ def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
         if total_variance > 0
         else np.full(n_components, np.nan)
     )
+    return mean, scale, components, explained
 
-    # ((x * r * c) - mean) / scale @ C.T  ==  r * (x @ W) - b
+
+def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
+    nav_ndim = X.ndim - 1
+    n_channels = X.shape[-1]
+    X = coarsen_navigation_chunks(X)
+    nav_chunks = X.chunks[:nav_ndim]
+
+    def per_pixel(values):
+        return da.from_array(np.asarray(values)[..., None], chunks=(*nav_chunks, 1))
+
+    keep_da = per_pixel(keep)
+    block_grid = tuple((1,) * len(c) for c in nav_chunks)
+    weighted = preprocessing in _POISSON_WEIGHTED
+    snv = preprocessing == "snv"
+    col_w, bin_side, counted = None, 1, keep
+    row_w_da = factor_da = noise_w_da = da.ones(keep.shape + (1,), chunks=(*nav_chunks, 1))
+    if weighted:
+        row_w, col_w, factor, counted, bin_side = _count_statistics(
+            X, keep_da, keep, preprocessing, nav_ndim, scheduler
+        )
+        row_w_da, factor_da, noise_w_da = per_pixel(row_w), per_pixel(factor), per_pixel(factor**2)
+    used_da = per_pixel(counted)
+
+    def block_moments(block, keep_block, rw, nw):
+        moments = _scatter_moments(
+            block, keep_block.reshape(-1), rw, col_w, snv, bin_side, nw if weighted else None
+        )
+        return moments.reshape((1,) * nav_ndim + moments.shape)
+
+    moments = da.map_blocks(
+        block_moments,
+        X,
+        used_da,
+        row_w_da,
+        noise_w_da,
+        dtype=np.float64,
+        chunks=(*block_grid, (n_channels + 3,), (n_channels,)),
+        new_axis=nav_ndim + 1,
+    )
+    moments_total = moments.sum(axis=tuple(range(nav_ndim))).compute(scheduler=scheduler)
+    mean, scale, components, explained = _principal_axes(
+        moments_total, n_channels, n_components, preprocessing
+    )
+    # ((x * r * c) - mean) / scale @ C.T  ==  r * (x @ W) - b; count weightings are
+    # centred after the projection instead (on the pixels that have counts), which is
+    # the same for unbinned axes and right for binned ones
     weights = components.T / scale[:, None]
     if col_w is not None:
         weights = weights * col_w[:, None]
-    if preprocessing == "composition":
-        # compositions x_i / a_i, times the mean total, on the Poisson-weighted
-        # axes; centred below, on the mean of the pixels that have counts
-        bias = np.zeros(n_components)
-        row_factor = proj_w_da
-    else:
-        bias = (mean / scale) @ components.T
-        row_factor = row_w_da
+    bias = np.zeros(n_components) if weighted else (mean / scale) @ components.T
 
-    def project(block, keep_block, rw):
+    def project(block, keep_block, f):
         with single_threaded_blas():
             rows = _block_rows(block, keep_block.reshape(-1), None, None, np.float64, snv)
             scores = rows @ weights
-        if col_w is not None:
-            scores *= rw.reshape(-1)[:, None]
+        if weighted:
+            scores *= f.reshape(-1)[:, None]
         scores -= bias
         return scores.reshape(block.shape[:-1] + (n_components,))
 
     scores = da.map_blocks(
-        project, X, keep_da, row_factor, dtype=np.float64, chunks=(*nav_chunks, (n_components,))
+        project, X, keep_da, factor_da, dtype=np.float64, chunks=(*nav_chunks, (n_components,))
     ).compute(scheduler=scheduler)
     scores = scores.reshape(-1, n_components)[keep.reshape(-1)]
-    if preprocessing == "composition":
-        # centre on the mean composition; pixels without counts sit at the centre
-        counted = totals[keep] > 0
-        if counted.any():
-            scores -= scores[counted].mean(0)
-        scores[~counted] = 0.0
+    empty = noise = None
+    if weighted:
+        empty = ~counted.reshape(-1)[keep.reshape(-1)]
+        if (~empty).any():
+            scores -= scores[~empty].mean(0)
+        scores[empty] = 0.0
+        n_counted = max(int((~empty).sum()), 1)
+        noise = counts.score_noise_covariance(weights, moments_total[n_channels + 2] / n_counted)
     return DataSpace(
         scores=scores,
         components=components,
@@ -400,4 +493,7 @@ def _pca_scores_dask(X, keep, n_components, preprocessing, scheduler=None):
         mean=mean,
         scale=scale,
         preprocessing=preprocessing,
+        empty=empty,
+        noise_covariance=noise,
+        axes_bin_side=bin_side,
     )

@@ -80,9 +80,9 @@ def cluster_sums(X, labels, weights):
     Parameters
     ----------
     X : numpy.ndarray or dask.array.Array
-        Spectra of every pixel, channels last: ``(n_pixels, n_channels)``,
-        or for dask also the map itself ``(*navigation_shape, n_channels)``,
-        processed block by block. Masked pixels are included (they carry
+        The map, ``(*navigation_shape, n_channels)`` (``(n_pixels,
+        n_channels)`` is a map with one navigation axis), processed block by
+        block and never copied whole. Masked pixels are included (they carry
         label -1 and zero weight; NaN there is ignored).
     labels : numpy.ndarray
         ``(n_pixels,)`` int hard labels (row-major pixel order), -1 for none.
@@ -96,15 +96,12 @@ def cluster_sums(X, labels, weights):
         Both ``(n_clusters, n_channels)`` float64: ``one_hot(labels) @ X``
         and ``weights.T @ X``.
     """
-    from hyperspy_cmeans._features import MIN_BLOCK_PIXELS, coarsen_navigation_chunks
+    from hyperspy_cmeans._features import as_blocks, coarsen_navigation_chunks
 
     n_clusters = weights.shape[1]
     w = np.nan_to_num(np.asarray(weights, dtype=np.float64), nan=0.0)
     stacked = np.concatenate([one_hot(labels, n_clusters).T.astype(np.float64), w], axis=1)
-    scheduler = None
-    if not isinstance(X, da.Array):  # NumPy: the same block code, on local threads
-        X = da.from_array(np.asarray(X), chunks=(MIN_BLOCK_PIXELS, -1))
-        scheduler = "threads"
+    X, scheduler = as_blocks(X)  # NumPy: the same block code, on local threads, no copy
     nav_ndim = X.ndim - 1
     X = coarsen_navigation_chunks(X)
     nav_chunks = X.chunks[:nav_ndim]

@@ -333,7 +333,11 @@ def empirical_noise_covariance(scores, mask=None, trim=0.999, n_iter=10):
             cov = new
             break
         cov = new
-    return 0.5 * cov
+    cov = 0.5 * (cov + cov.T)
+    # features without measurable noise (a denoised decomposition, maps of a model) give
+    # a singular estimate: a floor far below any signal keeps it usable (and "auto" off)
+    floor = 1e-9 * max(float(np.trace(cov)), np.finfo(float).tiny) / n_features
+    return 0.5 * cov + floor * np.eye(n_features)
 
 
 # ----------------------------------------------------------------------------- plan
@@ -507,11 +511,11 @@ def plan_regularisation(
     valid = _valid_pixels(scores, mask)
     if valid.sum() < 2:
         raise ValueError("fewer than two valid pixels.")
+    _, total = _moments(scores, valid)
     if noise is None:
         noise, source = empirical_noise_covariance(scores, ~valid), "neighbour_differences"
     else:
         source = "given"
-    _, total = _moments(scores, valid)
     return make_plan(total, noise, strength, spacing, scores.ndim - 1, snr_target, source)
 
 

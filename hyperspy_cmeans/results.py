@@ -42,19 +42,25 @@ class ClusterNumberScan:
         cluster order, or None if they were not kept.
     extent : list of float, optional
         ``imshow`` extent of the map, so plotted pixels keep their aspect.
+    noise_splits : list of int, optional
+        The numbers of clusters whose clustering split a phase by noise alone
+        (the noise guard); none of them is the estimate.
 
     Attributes
     ----------
-    estimate, metric, n_clusters, values, memberships
+    estimate, metric, n_clusters, values, memberships, noise_splits
         As the parameters.
     """
 
-    def __init__(self, estimate, metric, n_clusters, values, memberships, extent=None):
+    def __init__(
+        self, estimate, metric, n_clusters, values, memberships, extent=None, noise_splits=None
+    ):
         self.estimate = estimate
         self.metric = metric
         self.n_clusters = n_clusters
         self.values = values
         self.memberships = memberships
+        self.noise_splits = list(noise_splits or [])
         self._extent = extent
 
     def __repr__(self):

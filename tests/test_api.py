@@ -80,6 +80,10 @@ ARRAY_MODULES = (
     "hyperspy_cmeans._phases",
     "hyperspy_cmeans._clustering",
     "hyperspy_cmeans._drawing",
+    "hyperspy_cmeans._counts",
+    "hyperspy_cmeans._spatial",
+    "hyperspy_cmeans._checks",
+    "hyperspy_cmeans._threads",
     "hyperspy_cmeans.cmeans",
 )
 

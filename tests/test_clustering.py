@@ -164,6 +164,7 @@ def test_setup_from_arguments_takes_the_method_parameters():
         max_iter=100,
         tol=1e-4,
         random_state=0,
+        spatial=0,
         kwargs={"rho": None},
         self=object(),
         n_clusters=4,
@@ -171,6 +172,7 @@ def test_setup_from_arguments_takes_the_method_parameters():
     setup = ClusteringSetup.from_arguments(args)
     assert setup.preprocessing == "poisson" and setup.n_init == 3
     assert setup.estimator_kwargs == {"rho": None}
+    assert setup.spatial is None  # 0 switches the regularisation off
 
 
 def test_signal_source_preprocessing_is_applied_as_recorded(small_map):
@@ -180,7 +182,14 @@ def test_signal_source_preprocessing_is_applied_as_recorded(small_map):
     s = small_map.deepcopy()
     maps = s.get_lines_intensity(["Ti_Ka", "Ca_Ka", "Si_Ka"])
     s.fuzzy_cluster(
-        3, "fcm", source=maps, n_components=None, preprocessing="poisson", random_state=0, n_init=2
+        3,
+        "fcm",
+        source=maps,
+        n_components=None,
+        preprocessing="poisson",
+        random_state=0,
+        n_init=2,
+        spatial=None,  # the stored scores are then the preprocessed maps themselves
     )
     params = s.learning_results.fuzzy_cluster_parameters
     assert params["preprocessing"] == "poisson"

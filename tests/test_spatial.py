@@ -21,7 +21,7 @@ from hyperspy_cmeans.data import _synthetic as synthetic
 from hyperspy_cmeans.data import default_phases, ground_truth, synthetic_eds_map
 from hyperspy_cmeans.evaluation import match_clusters, membership_rmse
 
-QV120 = Path("/work/shared/data/qv120")
+QV120 = Path(synthetic.__file__).resolve().parent / "qv120"  # shipped with the package
 
 # ----------------------------------------------------------------------------- helpers
 

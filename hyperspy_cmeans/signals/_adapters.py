@@ -72,20 +72,16 @@ def spectra_array(signal):
     Returns
     -------
     numpy.ndarray or dask.array.Array
-        ``(n_pixels, n_channels)`` for NumPy data (a view where possible);
-        the map itself, ``(*navigation_shape, n_channels)`` in NumPy order,
-        for dask data, which is processed block by block and never reshaped
-        across navigation chunks.
+        The map itself, ``(*navigation_shape, n_channels)`` in NumPy order (a
+        view of NumPy data, never a copy), processed block by block and never
+        reshaped across navigation blocks.
     """
     check_has_navigation(signal)
-    am = signal.axes_manager
+    sig_index = signal.axes_manager.signal_axes[0].index_in_array
     data = signal.data
-    sig_index = am.signal_axes[0].index_in_array
-    if isinstance(data, da.Array):
-        return data if sig_index == data.ndim - 1 else da.moveaxis(data, sig_index, -1)
-    if sig_index != data.ndim - 1:
-        data = np.moveaxis(data, sig_index, -1)
-    return data.reshape(am.navigation_size, am.signal_size)
+    if sig_index == data.ndim - 1:
+        return data
+    return (da if isinstance(data, da.Array) else np).moveaxis(data, sig_index, -1)
 
 
 def pixel_spectra(spectra, indices):
@@ -103,10 +99,10 @@ def pixel_spectra(spectra, indices):
     numpy.ndarray
         ``(len(indices), n_channels)`` float spectra.
     """
+    nav = np.unravel_index(np.asarray(indices), spectra.shape[:-1])
     if isinstance(spectra, da.Array):
-        nav = np.unravel_index(np.asarray(indices), spectra.shape[:-1])
         return np.asarray(spectra.vindex[nav].compute(), dtype=float)
-    return np.asarray(spectra[np.asarray(indices)], dtype=float)
+    return np.asarray(spectra[nav], dtype=float)
 
 
 def _mask_array(mask, shape, name, what):

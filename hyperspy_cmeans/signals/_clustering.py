@@ -8,9 +8,9 @@ signal as it was.
 """
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 
-import dask.array as da
 import hyperspy.api as hs
 import numpy as np
 
@@ -20,6 +20,7 @@ from hyperspy_cmeans import _learning_results as lrio
 from hyperspy_cmeans import _phases as phases
 from hyperspy_cmeans._features import PREPROCESSING, pca_scores
 from hyperspy_cmeans.signals import _adapters as adapters
+from hyperspy_cmeans.signals import _regularisation as regularisation
 from hyperspy_cmeans.signals import _state as state
 
 #: Names of the data-space sources computed from a signal's own results.
@@ -47,6 +48,7 @@ class ClusteringSetup:
     max_iter: int
     tol: float
     random_state: object
+    spatial: object
     estimator_kwargs: dict = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +70,7 @@ class ClusteringSetup:
         values = {name: arguments[name] for name in names}
         # a generator is turned into the integer seed the run uses and records
         values["random_state"] = _checks.random_seed(values["random_state"])
+        values["spatial"] = regularisation.check_spatial(values["spatial"])
         return cls(**values, estimator_kwargs=dict(arguments.get("kwargs") or {}))
 
     def check(self, signal, n_clusters):
@@ -173,7 +176,7 @@ class ClusteringSetup:
         return self.algorithm, None
 
     def features(self, signal, nav_mask):
-        """Data-space features of the unmasked pixels and their description.
+        """Data-space features of the unmasked pixels, regularised as asked.
 
         Parameters
         ----------
@@ -184,10 +187,40 @@ class ClusteringSetup:
 
         Returns
         -------
-        tuple
-            ``(features, info)``, see :func:`data_space`.
+        DataSpaceFeatures
+            See :func:`data_space`; ``clustered`` holds what is clustered.
         """
-        return data_space(signal, self, nav_mask)
+        space = data_space(signal, self, nav_mask)
+        space.clustered, space.info["spatial"] = regularisation.regularise(
+            signal, self.spatial, space.raw, space.nav_mask, space.noise
+        )
+        return space
+
+
+@dataclass
+class DataSpaceFeatures:
+    """The data space of the unmasked pixels of a map.
+
+    Attributes
+    ----------
+    raw : numpy.ndarray
+        ``(n_used_pixels, n_features)`` features as computed.
+    info : dict
+        Saveable description (source, preprocessing, components ...).
+    nav_mask : numpy.ndarray
+        Flat navigation mask: the one given, plus pixels without counts.
+    noise : numpy.ndarray or None
+        Noise covariance of one pixel's features, where the counts give it.
+    clustered : numpy.ndarray or None
+        The features that are clustered (``raw`` after the spatial
+        regularisation), set by :meth:`ClusteringSetup.features`.
+    """
+
+    raw: np.ndarray
+    info: dict
+    nav_mask: np.ndarray
+    noise: np.ndarray | None = None
+    clustered: np.ndarray | None = None
 
 
 def _check_finite(features, what):
@@ -212,42 +245,37 @@ def data_space(signal, setup, nav_mask):
 
     Returns
     -------
-    features : numpy.ndarray
-        ``(n_used_pixels, n_features)``.
-    info : dict
-        Saveable description (source, preprocessing, n_components,
-        explained_variance_ratio, components ...).
+    DataSpaceFeatures
+        The features, their description, the navigation mask (pixels that
+        recorded no counts are added to it, with a warning) and the noise
+        covariance where the counts give it.
     """
     keep = ~nav_mask
     source = setup.source
     if isinstance(source, str) and source == "pca":
-        return _pca_space(signal, setup, keep)
+        return _pca_space(signal, setup, nav_mask)
     if isinstance(source, str):  # "decomposition" / "bss"
         loadings = lrio.read_decomposition_scores(signal, source, setup.n_components)
         features = np.asarray(loadings)[keep]
         _check_finite(features, f"{source} loadings")
-        return features, {
-            "source": source,
-            "preprocessing": None,
-            "n_components": features.shape[1],
-        }
-    return _signal_source_space(signal, setup, keep)
+        info = {"source": source, "preprocessing": None, "n_components": features.shape[1]}
+        return DataSpaceFeatures(features, info, nav_mask)
+    return DataSpaceFeatures(*_signal_source_space(signal, setup, keep), nav_mask)
 
 
-def _pca_space(signal, setup, keep):
-    spectra = adapters.spectra_array(signal)
+def _pca_space(signal, setup, nav_mask):
+    keep = ~nav_mask
+    spectra = adapters.spectra_array(signal)  # the map itself, never copied whole
     sig_mask = adapters.signal_mask_of(setup.signal_mask, spectra.shape[-1])
     if sig_mask.all():
         raise ValueError("signal_mask excludes every channel; keep at least n_components channels.")
-    if isinstance(spectra, da.Array):
-        if sig_mask.any():
-            spectra = spectra[..., np.flatnonzero(~sig_mask)]
-        nav_keep = keep.reshape(signal.axes_manager.navigation_shape[::-1])
-        space = pca_scores(spectra, setup.n_components, setup.preprocessing, keep=nav_keep)
-    elif keep.all() and not sig_mask.any():
-        space = pca_scores(spectra, setup.n_components, setup.preprocessing)  # no copy of the map
-    else:
-        space = pca_scores(spectra[keep][:, ~sig_mask], setup.n_components, setup.preprocessing)
+    space = pca_scores(
+        spectra,
+        setup.n_components,
+        setup.preprocessing,
+        keep=keep.reshape(spectra.shape[:-1]),
+        channels=np.flatnonzero(~sig_mask) if sig_mask.any() else None,
+    )
     if not np.all(np.isfinite(space.explained_variance_ratio)):
         raise ValueError(
             "The map has no variation to cluster: every pixel has the same spectrum (an "
@@ -263,8 +291,22 @@ def _pca_space(signal, setup, keep):
         "mean": space.mean,
         "scale": space.scale,
         "signal_mask": sig_mask if sig_mask.any() else None,
+        "axes_bin_side": int(space.axes_bin_side),
     }
-    return space.scores, info
+    scores = space.scores
+    if space.empty is not None and space.empty.any():
+        n_empty = int(space.empty.sum())
+        warnings.warn(
+            f"{n_empty} pixel(s) recorded no counts: they are masked (NaN membership, no "
+            "label) instead of being given to a phase.",
+            UserWarning,
+            stacklevel=5,
+        )
+        nav_mask = nav_mask.copy()
+        nav_mask[np.flatnonzero(keep)[space.empty]] = True
+        scores = scores[~space.empty]
+        info["empty_pixels"] = n_empty
+    return DataSpaceFeatures(scores, info, nav_mask, space.noise_covariance)
 
 
 def _signal_source_columns(signal, source):
@@ -346,9 +388,13 @@ def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_prog
     assignment_threshold = _checks.check_threshold(assignment_threshold, "assignment_threshold")
     estimator, name = setup.estimator(n_clusters)
     with adapters.progress(signal, show_progressbar):
-        features, info = setup.features(signal, nav_mask)
-        fit = clustering.fit_clusters(estimator, features, n_clusters)
-        fields = result_fields(signal, fit, features, nav_mask, assignment_threshold)
+        space = setup.features(signal, nav_mask)
+        nav_mask = space.nav_mask
+        _checks.check_n_clusters(n_clusters, int((~nav_mask).sum()))
+        fit = clustering.fit_clusters(estimator, space.clustered, n_clusters)
+        guard = regularisation.noise_guard(signal, space.raw, fit.memberships, nav_mask)
+        fields = result_fields(signal, fit, space.clustered, nav_mask, assignment_threshold)
+    regularisation.warn_indistinguishable(guard)
     params = {
         "algorithm": name or type(estimator).__name__,
         "n_clusters": int(n_clusters),
@@ -362,7 +408,8 @@ def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_prog
         "objective": float(getattr(estimator, "objective_", np.nan)),
         "navigation_mask": nav_mask if nav_mask.any() else None,
         "axes": state.axes_fingerprint(signal),
-        **info,
+        **space.info,
+        **regularisation.guard_record(guard),
     }
     fields["cluster_algorithm"] = clustering.describe_estimator(estimator, name)
     fields["fuzzy_cluster_parameters"] = {k: v for k, v in params.items() if v is not None}

@@ -1,6 +1,7 @@
 """The cluster-number scan of ``estimate_number_of_fuzzy_clusters``."""
 
 import logging
+import warnings
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from hyperspy_cmeans import _drawing as drawing
 from hyperspy_cmeans import _learning_results as lrio
 from hyperspy_cmeans.results import ClusterNumberScan
 from hyperspy_cmeans.signals import _adapters as adapters
+from hyperspy_cmeans.signals import _regularisation as regularisation
 
 _logger = logging.getLogger(__name__)
 
@@ -61,8 +63,11 @@ def scan_cluster_numbers(signal, cluster_range, metric, setup, keep_memberships,
     nav_mask = setup.check(signal, numbers[-1])
     index_function, _ = VALIDITY_INDICES[metric]
     with adapters.progress(signal, show_progressbar):
-        features, _ = setup.features(signal, nav_mask)
-    values = []
+        space = setup.features(signal, nav_mask)
+    nav_mask = space.nav_mask
+    _checks.check_n_clusters(numbers[-1], int((~nav_mask).sum()))
+    features = space.clustered
+    values, noise_splits = [], []
     kept = {} if keep_memberships else None
     nav_shape = signal.axes_manager.navigation_shape[::-1]
     for n in numbers:
@@ -70,13 +75,36 @@ def scan_cluster_numbers(signal, cluster_range, metric, setup, keep_memberships,
         fit = clustering.fit_clusters(estimator, features, n)
         value = float(_index_value(metric, index_function, features, fit, setup))
         values.append(value)
-        _logger.info("%d clusters: %s = %.5g", n, metric, value)
+        guard = regularisation.noise_guard(signal, space.raw, fit.memberships, nav_mask)
+        if guard.pairs:
+            noise_splits.append(n)
+        _logger.info("%d clusters: %s = %.5g (noise splits: %s)", n, metric, value, guard.pairs)
         if kept is not None:
             full = np.full((nav_mask.size, n), np.nan)
             full[~nav_mask] = fit.memberships
             kept[n] = full.T.reshape((n,) + nav_shape)
-    estimate = best_n_clusters(dict(zip(numbers, values, strict=True)), metric)
+    estimate = _estimate(numbers, values, noise_splits, metric, best_n_clusters)
     lrio.write_cluster_metric(signal, numbers, values, metric, estimate)
     axes, _ = adapters.navigation_calibration(signal)
     extent = drawing.image_extent(axes) if axes else None
-    return ClusterNumberScan(estimate, metric, numbers, values, kept, extent)
+    return ClusterNumberScan(estimate, metric, numbers, values, kept, extent, noise_splits)
+
+
+def _estimate(numbers, values, noise_splits, metric, best_n_clusters):
+    """The best number by the index among those without a noise split.
+
+    A number of clusters whose clustering splits a phase by noise alone (see
+    the noise guard) is never the estimate; if every number does, the
+    smallest is returned with a warning (the map does not support more).
+    """
+    allowed = {n: v for n, v in zip(numbers, values, strict=True) if n not in noise_splits}
+    if not allowed:
+        warnings.warn(
+            f"every number of clusters tried ({numbers}) splits a phase by noise at this dose: "
+            f"the estimate is the smallest, {numbers[0]}. The map may hold one phase only, or "
+            "need a longer acquisition.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return numbers[0]
+    return best_n_clusters(allowed, metric)
