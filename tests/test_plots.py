@@ -91,3 +91,18 @@ def test_three_dimensional_navigation_plot_says_what_to_do():
     with pytest.raises(ValueError, match="two navigation axes; this signal has 3"):
         stack.plot_phase_map()
     assert stack.get_phase_map().data.shape == (2, 12, 10)
+
+
+def test_plot_methods_do_not_return_figures(wide_map):
+    """Jupyter renders a returned Figure a second time: the methods return their axes."""
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    for drawn in (
+        wide_map.plot_cluster_memberships(),
+        wide_map.plot_phase_map(),
+        wide_map.plot_phase_spectra(),
+        wide_map.plot_data_space(),
+    ):
+        assert not isinstance(drawn, Figure)
+        assert all(isinstance(ax, Axes) for ax in np.ravel(drawn))
