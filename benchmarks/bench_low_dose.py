@@ -584,7 +584,7 @@ def report(results, args):
         "### Time: `fuzzy_cluster(4)` end to end, 200 x 200 x 1024 synthetic (median of 3, "
         "interleaved)",
         "",
-        "| counts/px | bandwidth | `spatial=None` [s] | `spatial=\"auto\"` [s] | ratio |",
+        '| counts/px | bandwidth | `spatial=None` [s] | `spatial="auto"` [s] | ratio |',
         "|---:|---:|---:|---:|---:|",
     ]
     for dose, t in results["timing"].items():

@@ -28,9 +28,12 @@ pytest.importorskip("voila", reason="the browser test needs voila (pip install v
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="the browser test needs playwright (pip install playwright)"
 )
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="the browser test needs Chromium (Debian package 'chromium')"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="the browser test needs Chromium (Debian package 'chromium')"
+    ),
+    pytest.mark.slow,
+]
 
 #: Flags for a headless Chromium on a machine without network or GPU.
 CHROMIUM_ARGS = [

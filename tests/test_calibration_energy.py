@@ -97,6 +97,7 @@ def test_tm002_exspy_quantities_work_after_recalibration(tm002):
 # ----------------------------------------------------------------------------- synthetic
 
 
+@pytest.mark.slow
 def test_synthetic_random_calibrations_are_recovered():
     """100 random (scale, offset) pairs, from an uncalibrated axis.
 

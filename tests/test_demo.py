@@ -22,6 +22,8 @@ from hyperspy_cmeans._cli import main
 from hyperspy_cmeans.data import QV120_CITATION, qv120_cross_section, qv120_published_result
 from hyperspy_cmeans.data import _qv120 as qv120
 
+pytestmark = pytest.mark.slow  # end-to-end runs on whole maps
+
 #: Every file the demo on the study's map writes (the README lists them).
 REAL_FILES = {
     "summary.json",

@@ -25,6 +25,8 @@ from hyperspy_cmeans.data import (
     synthetic_eds_map,
 )
 
+pytestmark = pytest.mark.slow  # end-to-end runs on whole maps
+
 
 def _labels(s):
     """Largest-membership labels, -1 where masked."""
