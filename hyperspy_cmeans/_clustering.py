@@ -324,3 +324,50 @@ def fit_clusters(estimator, features, n_clusters):
         order=order,
         m=m,
     )
+
+
+def can_predict(estimator):
+    """Whether a fitted estimator gives memberships of new samples (closed form)."""
+    return hasattr(estimator, "predict_membership") or hasattr(estimator, "predict_proba")
+
+
+class Predictor:
+    """Memberships and distances of new samples from a fitted clustering, in its stable order.
+
+    This package's estimators give the memberships (typicalities for
+    possibilistic c-means) of new samples in closed form
+    (``predict_membership``) and their distances in the algorithm's norm
+    (``transform``); other estimators need ``predict_proba``. The copy held
+    here runs single-threaded: it is called inside tasks that already run one
+    per core.
+
+    Parameters
+    ----------
+    estimator : object
+        The fitted estimator.
+    fit : ClusterFit
+        Its fit (for the stable order and the centres).
+    """
+
+    def __init__(self, estimator, fit):
+        import copy
+
+        self.estimator = copy.copy(estimator)
+        if "n_jobs" in getattr(self.estimator, "__dict__", {}):
+            self.estimator.n_jobs = 1
+        self.order = np.asarray(fit.order)
+        self.centroids = np.asarray(fit.centroids)[np.argsort(self.order)]
+        self.n_clusters = len(self.order)
+        self.name = type(estimator).__name__
+
+    def __call__(self, features):
+        """``(memberships, distances)``, ``(n, c)`` float64 each, of ``features``."""
+        est = self.estimator
+        features = np.ascontiguousarray(features, dtype=np.float64)
+        if hasattr(est, "predict_membership"):
+            u, probabilistic = np.asarray(est.predict_membership(features), float), False
+        else:
+            u, probabilistic = np.asarray(est.predict_proba(features), float), True
+        u = check_memberships(u, len(features), self.n_clusters, probabilistic, self.name)
+        d = _distances_of(est, features, self.centroids, u.shape)
+        return u[:, self.order], d[:, self.order]

@@ -85,7 +85,22 @@ spatial : "auto", float or None, default "auto"
     ``0`` or None switches it off. Masked pixels are nobody's neighbours; on
     line scans and stacks of maps the neighbours follow the navigation axes
     (and their pixel sizes). What was done is recorded in
-    ``learning_results.fuzzy_cluster_parameters["spatial"]``."""
+    ``learning_results.fuzzy_cluster_parameters["spatial"]``.
+subsample : "auto", int, float or None, default "auto"
+    Learn the data space and the clusters from a sample of the pixels
+    (scikit-learn's ``subsample``: the largest number of samples a model is
+    fitted on): an int is a number of pixels, a float a share of them; the
+    sample is made of tiles spread over the map (whole chunks of a lazy map),
+    drawn with ``random_state``. One pass over the map then projects every
+    pixel, predicts its memberships from the fitted model (closed form) and
+    sums the phase spectra, so a map is read about once instead of four
+    times. ``"auto"`` fits maps of up to 512 x 512 pixels exactly and larger
+    ones on 1 % of their pixels (between 65536 and 262144); None fits every
+    pixel (the exact mode; only with ``source="pca"`` and estimators that
+    predict memberships is a sample used). On a lazy map the memberships,
+    distances, labels and scores in ``learning_results`` then stay dask
+    arrays (float32) until asked for. The agreement with the exact fit is
+    in ``benchmarks/RESULTS.md``."""
 
 FRAGMENTS = {
     "gui_parameters": GUI_PARAMETERS,

@@ -401,7 +401,8 @@ def _principal_axes(moments_total, n_channels, n_components, preprocessing):
         cov = cov / np.outer(scale, scale)
     else:
         scale = np.ones(n_channels)
-    eigval, eigvec = np.linalg.eigh(cov)
+    with single_threaded_blas():  # OpenBLAS's threaded eigh was 20x slower on a shared 2-core host
+        eigval, eigvec = np.linalg.eigh(cov)
     order = np.argsort(eigval)[::-1]
     eigval = np.clip(eigval[order], 0.0, None)
     components, _ = _fix_signs(eigvec[:, order[:n_components]].T)
