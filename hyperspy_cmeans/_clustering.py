@@ -371,3 +371,108 @@ class Predictor:
         u = check_memberships(u, len(features), self.n_clusters, probabilistic, self.name)
         d = _distances_of(est, features, self.centroids, u.shape)
         return u[:, self.order], d[:, self.order]
+
+
+#: The sample's model is kept when 99.9 % of the pixels' memberships are within this of the
+#: full fit's (else the full fit replaces it: see :func:`check_against_full_fit`).
+FULL_FIT_TOLERANCE = 0.01
+#: Largest number of pixels the full fit of the check is run on (drawn at random beyond).
+FULL_FIT_MAX_SAMPLES = 2**21
+
+
+@dataclass
+class FullFitCheck:
+    """How a model fitted on a sample compares with the fit on every pixel.
+
+    Attributes
+    ----------
+    membership_change : float
+        99.9th percentile over the pixels of the largest change of a membership.
+    mean_membership_change : float
+        Mean absolute change of the memberships.
+    n_samples : int
+        Pixels the full fit ran on.
+    n_iter : int
+        Its iterations (warm-started from the sample's centres).
+    within_tolerance : bool
+        ``membership_change <= FULL_FIT_TOLERANCE``: the sample's model is kept.
+    estimator, fit : object, ClusterFit or None
+        The full fit, when it replaces the sample's model.
+    """
+
+    membership_change: float
+    mean_membership_change: float
+    n_samples: int
+    n_iter: int
+    within_tolerance: bool
+    estimator: object = None
+    fit: object = None
+
+    def record(self):
+        """The numbers, for ``fuzzy_cluster_parameters``."""
+        return {
+            "membership_change_p999": self.membership_change,
+            "mean_membership_change": self.mean_membership_change,
+            "full_fit_pixels": self.n_samples,
+            "full_fit_iterations": self.n_iter,
+            "sample_model_kept": self.within_tolerance,
+        }
+
+
+def can_warm_start(estimator):
+    """Whether ``estimator`` is one of this package's c-means (it accepts centres as ``init``)."""
+    return type(estimator).__module__.startswith("hyperspy_cmeans.cmeans") and hasattr(
+        estimator, "cluster_centers_"
+    )
+
+
+def check_against_full_fit(estimator, predictor, features, n_clusters, random_state=None):
+    """Refit on (up to :data:`FULL_FIT_MAX_SAMPLES` of) all pixels from the sample's centres.
+
+    A model learned from a sample of the pixels is checked against the fit
+    on every pixel of the same data space: the estimator is refitted with one
+    start at the sample's centres (a few iterations), and both models'
+    memberships are compared on every pixel.
+
+    Parameters
+    ----------
+    estimator : object
+        The fitted c-means estimator (see :func:`can_warm_start`).
+    predictor : Predictor
+        Its predictor (stable order).
+    features : numpy.ndarray
+        ``(n_pixels, F)`` features of every pixel, NaN rows for invalid ones.
+    n_clusters : int
+        Number of clusters.
+    random_state : int, optional
+        Seed of the draw when there are more than :data:`FULL_FIT_MAX_SAMPLES` pixels.
+
+    Returns
+    -------
+    FullFitCheck
+        With the full fit's estimator and :class:`ClusterFit` when the
+        memberships moved by more than :data:`FULL_FIT_TOLERANCE`.
+    """
+    valid = np.flatnonzero(np.all(np.isfinite(features), axis=1))
+    if len(valid) > FULL_FIT_MAX_SAMPLES:
+        rng = np.random.default_rng(random_state)
+        valid = np.sort(rng.choice(valid, FULL_FIT_MAX_SAMPLES, replace=False))
+    z = np.ascontiguousarray(features[valid], dtype=np.float64)
+    u_sample, _ = predictor(z)
+    full = clone(estimator).set_params(init=np.asarray(estimator.cluster_centers_), n_init=1)
+    full_fit = fit_clusters(full, z, n_clusters)
+    full.set_params(init=estimator.init, n_init=estimator.n_init)  # as the user set them
+    # one start from the sample's centres keeps their (internal) order: compare in it
+    u_full = full_fit.memberships[:, np.argsort(full_fit.order)][:, predictor.order]
+    change = np.abs(u_full - u_sample)
+    largest = change.max(axis=1)
+    check = FullFitCheck(
+        membership_change=float(np.quantile(largest, 0.999)),
+        mean_membership_change=float(change.mean()),
+        n_samples=len(valid),
+        n_iter=int(np.max(getattr(full, "n_iter_", -1))),
+        within_tolerance=bool(np.quantile(largest, 0.999) <= FULL_FIT_TOLERANCE),
+    )
+    if not check.within_tolerance:
+        check.estimator, check.fit = full, full_fit
+    return check

@@ -93,14 +93,21 @@ subsample : "auto", int, float or None, default "auto"
     sample is made of tiles spread over the map (whole chunks of a lazy map),
     drawn with ``random_state``. One pass over the map then projects every
     pixel, predicts its memberships from the fitted model (closed form) and
-    sums the phase spectra, so a map is read about once instead of four
-    times. ``"auto"`` fits maps of up to 512 x 512 pixels exactly and larger
-    ones on 1 % of their pixels (between 65536 and 262144); None fits every
-    pixel (the exact mode; only with ``source="pca"`` and estimators that
-    predict memberships is a sample used). On a lazy map the memberships,
-    distances, labels and scores in ``learning_results`` then stay dask
-    arrays (float32) until asked for. The agreement with the exact fit is
-    in ``benchmarks/RESULTS.md``."""
+    sums the phase spectra. The c-means model is then checked against a fit
+    on every pixel of the same data space, warm-started from the sample's
+    centres: when more than 0.1 % of the pixels' memberships differ by more
+    than 0.01, that fit replaces it and a second pass sums the spectra (what
+    happened is in ``fuzzy_cluster_parameters["full_fit_check"]``).
+    ``"auto"`` fits maps of up to 512 x 512 pixels exactly and samples larger
+    ones (1 % of the pixels, 65536 to 262144 of them, and at least 2**24
+    counts; a map with so few counts per pixel that this is more than half
+    of it is fitted exactly). None fits every pixel (the exact mode). Only
+    ``source="pca"`` and estimators that predict memberships use a sample.
+    On a lazy map the memberships, distances, labels and scores in
+    ``learning_results`` then stay dask arrays (float32) until asked for.
+    ``estimate_number_of_fuzzy_clusters`` always builds the exact data space
+    and fits each number of clusters on that many randomly drawn pixels.
+    The agreement with the exact fit is in ``benchmarks/RESULTS.md``."""
 
 FRAGMENTS = {
     "gui_parameters": GUI_PARAMETERS,

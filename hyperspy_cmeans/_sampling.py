@@ -51,6 +51,12 @@ AUTO_MAX_PIXELS = 2**18
 AUTO_FRACTION = 0.01
 #: ``subsample="auto"`` learns from a sample only on maps with more pixels than this (512 x 512).
 AUTO_EXACT_UP_TO = 2**18
+#: ``subsample="auto"`` on count-weighted data spaces: the sample holds at least this many
+#: counts (at 20 counts per pixel the principal axes of 23k pixels were 5-10 degrees from those
+#: of 90k, and the phase maps agreed to ARI 0.97 only), ...
+AUTO_SAMPLE_COUNTS = 2**24
+#: ... and when that is more than this share of the map, the map is fitted exactly.
+AUTO_EXACT_SHARE = 0.5
 
 
 def resolve_subsample(subsample, n_pixels):
@@ -104,6 +110,31 @@ def resolve_subsample(subsample, n_pixels):
             "in (0, 1), or None for the exact fit on every pixel."
         )
     return None if n >= n_pixels else n
+
+
+def count_aware_sample_size(n_sample, counts_per_pixel, n_pixels):
+    """Pixels an automatic sample needs to hold :data:`AUTO_SAMPLE_COUNTS` counts.
+
+    Parameters
+    ----------
+    n_sample : int
+        The sample drawn so far.
+    counts_per_pixel : float
+        Its mean counts per pixel (0: unknown, the sample is kept).
+    n_pixels : int
+        Pixels of the map.
+
+    Returns
+    -------
+    int or None
+        At least ``n_sample``; None when the sample would be more than
+        :data:`AUTO_EXACT_SHARE` of the map (a low-dose map needs all its
+        counts: the exact fit).
+    """
+    if not counts_per_pixel > 0:
+        return n_sample
+    wanted = max(n_sample, math.ceil(AUTO_SAMPLE_COUNTS / counts_per_pixel))
+    return None if wanted > AUTO_EXACT_SHARE * n_pixels else wanted
 
 
 # ----------------------------------------------------------------------------- tiles
@@ -181,9 +212,14 @@ def choose_tiles(bounds, n_pixels, random_state=None, min_tiles=1):
     """
     rng = np.random.default_rng(random_state)
     grid = list(itertools.product(*[range(len(b)) for b in bounds]))
-    sizes = np.array([np.prod([bounds[a][i][1] - bounds[a][i][0] for a, i in enumerate(g)]) for g in grid])
+    sizes = np.array(
+        [np.prod([bounds[a][i][1] - bounds[a][i][0] for a, i in enumerate(g)]) for g in grid]
+    )
     n_tiles = min(len(grid), max(min_tiles, math.ceil(n_pixels / sizes.mean())))
-    picks = [int(group[rng.integers(len(group))]) for group in np.array_split(np.arange(len(grid)), n_tiles)]
+    picks = [
+        int(group[rng.integers(len(group))])
+        for group in np.array_split(np.arange(len(grid)), n_tiles)
+    ]
     return [tuple(slice(*bounds[a][i]) for a, i in enumerate(grid[p])) for p in picks]
 
 
@@ -407,7 +443,9 @@ def sample_data_space(X, keep, tiles, n_components, preprocessing, channels=None
     weighted = preprocessing in features._POISSON_WEIGHTED
     col_w, bin_side, mean_total, variance = None, 1, 0.0, 0.0
     if weighted:
-        col_w, mean_total, variance, bin_side = _count_statistics(blocks, keeps, used, preprocessing)
+        col_w, mean_total, variance, bin_side = _count_statistics(
+            blocks, keeps, used, preprocessing
+        )
     projection = Projection(
         np.zeros((n_channels, n_components), np.float32),
         np.zeros(n_components),

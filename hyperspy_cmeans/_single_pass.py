@@ -108,10 +108,7 @@ def _block_pass(block, keep, clustered, start, projection, predictor, constants)
     nearest_d = np.where(np.isfinite(d), d, np.inf)
     best = np.argmin(nearest_d, axis=0)
     flat_index = np.ravel_multi_index(
-        tuple(
-            i + s
-            for i, s in zip(np.unravel_index(best, block.shape[:-1]), start, strict=True)
-        ),
+        tuple(i + s for i, s in zip(np.unravel_index(best, block.shape[:-1]), start, strict=True)),
         shape,
     )
     out = {
@@ -212,13 +209,15 @@ def single_pass(X, keep, projection, predictor, *, plan, n_clusters, m, threshol
     active = plan is not None and plan.active
     clustered_d = None
     if active:
-        raw_blocks = np.empty(xd.shape, dtype=object)
+        # one more nesting level than navigation axes: da.block joins the innermost
+        # lists along the last axis, which must be the (single) feature chunk
+        raw_blocks = np.empty(xd.shape + (1,), dtype=object)
         for index in np.ndindex(xd.shape):
             sl = tuple(
                 slice(int(starts[a][i]), int(starts[a][i] + nav_chunks[a][i]))
                 for a, i in enumerate(index)
             )
-            raw_blocks[index] = da.from_delayed(
+            raw_blocks[index + (0,)] = da.from_delayed(
                 dask.delayed(_block_scores)(xd[index], keep[sl], projection_d),
                 shape=tuple(s.stop - s.start for s in sl) + (len(projection.bias),),
                 dtype=np.float64,
@@ -228,7 +227,10 @@ def single_pass(X, keep, projection, predictor, *, plan, n_clusters, m, threshol
     tasks = []
     for index in np.ndindex(xd.shape):
         start = tuple(int(starts[a][i]) for a, i in enumerate(index))
-        sl = tuple(slice(s, s + nav_chunks[a][i]) for a, (s, i) in enumerate(zip(start, index, strict=True)))
+        sl = tuple(
+            slice(s, s + nav_chunks[a][i])
+            for a, (s, i) in enumerate(zip(start, index, strict=True))
+        )
         tasks.append(
             dask.delayed(_block_pass)(
                 xd[index],

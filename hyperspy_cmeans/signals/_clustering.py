@@ -69,7 +69,9 @@ class ClusteringSetup:
             The setup (not yet validated: see :meth:`check`).
         """
         names = [
-            f.name for f in dataclasses.fields(cls) if f.name not in ("estimator_kwargs", "subsample")
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in ("estimator_kwargs", "subsample")
         ]
         values = {name: arguments[name] for name in names}
         values["subsample"] = arguments.get("subsample", "auto")
@@ -435,10 +437,12 @@ def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_prog
         from hyperspy_cmeans.signals._sampled import run_sampled
 
         with adapters.progress(signal, show_progressbar):
-            fields, params, guard = run_sampled(
+            sampled = run_sampled(
                 signal, n_clusters, setup, nav_mask, estimator, assignment_threshold, n_sample
             )
-        return _store(signal, setup, estimator, name, fields, params, guard)
+        if sampled is not None:
+            fields, params, guard, estimator = sampled
+            return _store(signal, setup, estimator, name, fields, params, guard)
     with adapters.progress(signal, show_progressbar):
         space = setup.features(signal, nav_mask)
         nav_mask = space.nav_mask

@@ -30,9 +30,7 @@ def _plan(setup, signal, sample):
         return None
     _, spacing = regularisation._grid(signal)
     noise = sample.noise_covariance
-    return _spatial.plan_regularisation(
-        sample.mosaic, ~sample.valid, noise, setup.spatial, spacing
-    )
+    return _spatial.plan_regularisation(sample.mosaic, ~sample.valid, noise, setup.spatial, spacing)
 
 
 def _sample_fit(signal, setup, n_clusters, estimator, sample, plan):
@@ -99,9 +97,14 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
 
     Returns
     -------
-    tuple
-        ``(fields, params, guard)``: the ``learning_results`` fields, the
-        parameters to record (without the run's own), and the noise guard.
+    tuple or None
+        ``(fields, params, guard, estimator)``: the ``learning_results``
+        fields, the parameters to record, the noise guard, and the fitted
+        estimator (the full fit when the sample's model was more than
+        :data:`hyperspy_cmeans._clustering.FULL_FIT_TOLERANCE` from it).
+        None when ``subsample="auto"`` finds too few counts per pixel for a
+        sample (see :func:`hyperspy_cmeans._sampling.count_aware_sample_size`):
+        the caller fits the map exactly.
     """
     spectra = adapters.spectra_array(signal)
     nav_shape = spectra.shape[:-1]
@@ -113,12 +116,25 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
     X, scheduler = as_blocks(spectra)
     lazy = scheduler is None
     bounds = sampling.tile_bounds(nav_shape, X.chunks[:-1] if lazy else None)
-    tiles = sampling.choose_tiles(
-        bounds, n_sample, setup.random_state, sampling.MIN_CHUNK_TILES if lazy else 1
-    )
-    sample = sampling.sample_data_space(
-        spectra, keep, tiles, setup.n_components, setup.preprocessing, channels, scheduler
-    )
+
+    def learn(n_sample):
+        tiles = sampling.choose_tiles(
+            bounds, n_sample, setup.random_state, sampling.MIN_CHUNK_TILES if lazy else 1
+        )
+        return sampling.sample_data_space(
+            spectra, keep, tiles, setup.n_components, setup.preprocessing, channels, scheduler
+        )
+
+    sample = learn(n_sample)
+    if isinstance(setup.subsample, str):  # "auto": enough counts, or the exact fit
+        wanted = sampling.count_aware_sample_size(
+            sample.n_pixels, sample.projection.mean_total, int(keep.sum())
+        )
+        if wanted is None:
+            return None
+        if wanted > sample.n_pixels:
+            n_sample = wanted
+            sample = learn(n_sample)
     if not np.all(np.isfinite(sample.explained_variance_ratio)):
         raise ValueError(
             "The map has no variation to cluster: every sampled pixel has the same spectrum "
@@ -127,18 +143,25 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
         )
     plan = _plan(setup, signal, sample)
     fit, predictor, guard = _sample_fit(signal, setup, n_clusters, estimator, sample, plan)
-    result = single.single_pass(
-        coarsen_navigation_chunks(X),
-        keep,
-        sample.projection,
-        predictor,
-        plan=plan,
-        n_clusters=n_clusters,
-        m=fit.m,
-        threshold=threshold,
-        keep_predictions=not lazy,
-        scheduler=scheduler,
-    )
+    blocks = coarsen_navigation_chunks(X)
+
+    def one_pass(predictor, m):
+        return single.single_pass(
+            blocks, keep, sample.projection, predictor, plan=plan, n_clusters=n_clusters,
+            m=m, threshold=threshold, keep_predictions=not lazy, scheduler=scheduler,
+        )  # fmt: skip
+
+    result = one_pass(predictor, fit.m)
+    check = None
+    if clustering.can_warm_start(estimator):
+        # the sample's model against the fit on every pixel of the same data space
+        check = clustering.check_against_full_fit(
+            estimator, predictor, result.scores, n_clusters, setup.random_state
+        )
+        if not check.within_tolerance:  # a second read, with the full fit
+            estimator, fit = check.estimator, check.fit
+            predictor = clustering.Predictor(estimator, fit)
+            result = one_pass(predictor, fit.m)
     # the stable order of the whole map (total memberships), as the exact fit gives it
     order = phases.stable_cluster_order(result.membership_sums[None, :], fit.centroids)
     single.reorder(result, order)
@@ -147,10 +170,13 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
     nav_mask = _mask_empty(nav_mask, result.empty)
     fields = _fields(signal, spectra, result, fit, predictor, plan, nav_shape, threshold, lazy)
     params = _sample_info(setup, sample, sig_mask, n_sample, plan)
+    if check is not None:
+        params["full_fit_check"] = check.record()
+        params["fit"] = "sample" if check.within_tolerance else "sample, then all pixels"
     if result.empty.any():
         params["empty_pixels"] = int(result.empty.sum())
     params.update(_run_params(setup, estimator, fit, n_clusters, threshold, nav_mask, signal))
-    return fields, params, guard
+    return fields, params, guard, estimator
 
 
 def _mask_empty(nav_mask, empty):
@@ -166,7 +192,11 @@ def _mask_empty(nav_mask, empty):
 
 
 def _run_params(setup, estimator, fit, n_clusters, threshold, nav_mask, signal):
-    name = clustering.canonical_algorithm(setup.algorithm) if isinstance(setup.algorithm, str) else None
+    name = (
+        clustering.canonical_algorithm(setup.algorithm)
+        if isinstance(setup.algorithm, str)
+        else None
+    )
     return {
         "algorithm": name or type(estimator).__name__,
         "n_clusters": int(n_clusters),
@@ -195,9 +225,7 @@ def _fields(signal, spectra, result, fit, predictor, plan, nav_shape, threshold,
         "number_of_clusters": int(c),
     }
     if lazy:
-        scores, u, d = single.lazy_predictions(
-            result.raw_scores, nav_shape, predictor, c, plan
-        )
+        scores, u, d = single.lazy_predictions(result.raw_scores, nav_shape, predictor, c, plan)
         labels = single.lazy_labels(u, threshold)
         u, d = u.T, d.T
     else:
