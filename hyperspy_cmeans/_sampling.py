@@ -137,6 +137,39 @@ def count_aware_sample_size(n_sample, counts_per_pixel, n_pixels):
     return None if wanted > AUTO_EXACT_SHARE * n_pixels else wanted
 
 
+def probe_counts_per_pixel(X, keep, bounds, random_state=None, scheduler=None, n_tiles=8):
+    """Mean counts of the pixels with counts in ``n_tiles`` tiles drawn over the map.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or dask.array.Array
+        The map, ``(*navigation_shape, n_channels)``.
+    keep : numpy.ndarray
+        ``navigation_shape`` bool, pixels in use.
+    bounds : list of list of tuple
+        From :func:`tile_bounds`.
+    random_state : int, optional
+        Seed of the draw.
+    scheduler : str, optional
+        Dask scheduler for a dask array.
+    n_tiles : int
+        Tiles to read (chunks of a lazy map).
+
+    Returns
+    -------
+    float
+        0 when no probed pixel has counts.
+    """
+    tiles = choose_tiles(bounds, 1, random_state, min_tiles=n_tiles)
+    totals = [
+        block.reshape(-1, block.shape[-1])[keep[t].reshape(-1)].sum(1, dtype=np.float64)
+        for block, t in zip(_read_tiles(X, tiles, scheduler), tiles, strict=True)
+    ]
+    totals = np.concatenate(totals)
+    counted = totals[totals > 0]
+    return float(counted.mean()) if len(counted) else 0.0
+
+
 # ----------------------------------------------------------------------------- tiles
 
 
@@ -265,6 +298,17 @@ class Projection:
         """Whether the rows are weighted by their counts."""
         return self.preprocessing in features._POISSON_WEIGHTED
 
+    def _weights_and_totals(self):
+        """``W`` with a last column that sums the used channels (float32)."""
+        key, cached = self.__dict__.get("_wt", (None, None))
+        if key is not self.weights:  # computed again if the weights were replaced
+            ones = np.ones(self.weights.shape[0], np.float32)
+            if self.used is not None:
+                ones = self.used.astype(np.float32)
+            cached = np.column_stack([self.weights.astype(np.float32), ones])
+            self.__dict__["_wt"] = (self.weights, cached)
+        return cached
+
     def rows(self, block, keep):
         """``(pixels, channels)`` float32 copy of a block's counts, masked rows zero."""
         flat = block.reshape(-1, block.shape[-1])
@@ -299,13 +343,14 @@ class Projection:
                 features._standardise_rows(used)
                 w = self.weights if self.used is None else self.weights[self.used]
                 z = (used @ w).astype(np.float64)
+            elif self.weighted:
+                # one product gives the scores and the pixels' totals (the last column:
+                # exact in float32 up to 2**24 counts per pixel), without a second read
+                zt = rows @ self._weights_and_totals()
+                z, totals = zt[:, :-1].astype(np.float64), zt[:, -1].astype(np.float64)
             else:
                 z = (rows @ self.weights).astype(np.float64)
             if self.weighted:
-                if self.used is None:
-                    totals = rows.sum(1, dtype=np.float64)
-                else:
-                    totals = rows[:, self.used].sum(1, dtype=np.float64)
                 z *= self.factors(totals)[:, None]
                 valid &= totals > 0
         z -= self.bias
@@ -406,6 +451,52 @@ def _count_statistics(blocks, keeps, used, preprocessing):
     return col_w, mean, variance, counts.count_aware_bin_side(mean)
 
 
+#: Rows of the tiles gathered into one product for the sample's moments (small tiles
+#: one by one spent more time on per-call overhead than on the product).
+MOMENT_BATCH_ROWS = 16384
+
+
+def _sample_moments(blocks, keeps, used, col_w, preprocessing, bin_side, projection):
+    """Moments of the tiles (the layout of :func:`hyperspy_cmeans._features.gram_moments`).
+
+    The tiles' rows (weighted and, at low dose, binned within each tile) are
+    gathered into batches of :data:`MOMENT_BATCH_ROWS` for the product, which
+    runs in this thread with every BLAS thread.
+    """
+    n_used = blocks[0].shape[-1] if used is None else int(used.sum())
+    weighted = col_w is not None
+    moments = np.zeros((n_used + 3, n_used))
+    batch, batch_used = [], []
+
+    def flush():
+        if batch:
+            moments[:] += features.gram_moments(np.concatenate(batch), np.concatenate(batch_used))
+            batch.clear()
+            batch_used.clear()
+
+    for block, keep_b in zip(blocks, keeps, strict=True):
+        sub = block if used is None else block[..., used]
+        flat_keep = keep_b.reshape(-1)
+        if not flat_keep.any():
+            continue
+        row_w = noise_w = None
+        if weighted:
+            totals = sub.reshape(-1, n_used).sum(1, dtype=np.float64) * flat_keep
+            row_w, _ = counts.poisson_weights(totals, np.ones(1), 1)
+            noise_w = projection.factors(totals) ** 2
+        rows, rows_used, noise_row = features._moment_rows(
+            sub, flat_keep, row_w, col_w, preprocessing == "snv", bin_side, noise_w
+        )
+        if noise_row is not None:
+            moments[n_used + 2] += noise_row
+        batch.append(rows)
+        batch_used.append(rows_used)
+        if sum(len(r) for r in batch) >= MOMENT_BATCH_ROWS:
+            flush()
+    flush()
+    return moments
+
+
 def sample_data_space(X, keep, tiles, n_components, preprocessing, channels=None, scheduler=None):
     """Learn the data space from the tiles of a map.
 
@@ -455,18 +546,7 @@ def sample_data_space(X, keep, tiles, n_components, preprocessing, channels=None
         mean_total,
         variance,
     )
-    moments = np.zeros((n_used + 3, n_used))
-    for block, keep_b in zip(blocks, keeps, strict=True):
-        sub = block if used is None else block[..., used]
-        flat_keep = keep_b.reshape(-1)
-        row_w = noise_w = None
-        if weighted:
-            totals = sub.reshape(-1, n_used).sum(1, dtype=np.float64) * flat_keep
-            row_w, _ = counts.poisson_weights(totals, np.ones(1), 1)
-            noise_w = projection.factors(totals) ** 2
-        moments += features._scatter_moments(
-            sub, flat_keep, row_w, col_w, preprocessing == "snv", bin_side, noise_w
-        )
+    moments = _sample_moments(blocks, keeps, used, col_w, preprocessing, bin_side, projection)
     mean, scale, components, explained = features._principal_axes(
         moments, n_used, n_components, preprocessing
     )

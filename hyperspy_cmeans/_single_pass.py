@@ -101,10 +101,10 @@ def _block_pass(block, keep, clustered, start, projection, predictor, constants)
     u, d = _predict(predictor, z, valid, n_clusters)
     labels = phases.hard_labels(u, threshold)
     w = np.nan_to_num(u**m, nan=0.0)
+    # masked, empty and unassigned pixels have zero weights: no need to select rows (a copy)
     stacked = np.concatenate([phases.one_hot(labels, n_clusters).T, w], axis=1)
-    ok = stacked.any(axis=1)
     with single_threaded_blas():
-        sums = stacked[ok].T.astype(np.float32) @ rows[ok]
+        sums = stacked.T.astype(np.float32) @ rows
     nearest_d = np.where(np.isfinite(d), d, np.inf)
     best = np.argmin(nearest_d, axis=0)
     flat_index = np.ravel_multi_index(

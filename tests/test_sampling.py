@@ -345,3 +345,17 @@ def test_full_fit_check_replaces_a_poor_sample_model():
     full = clustering.fit_clusters(GustafsonKessel(3, random_state=0), x, 3).memberships
     assert adjusted_rand_score(replaced.argmax(1), full.argmax(1)) > 0.99
     assert check.estimator.n_init == 10  # the user's settings are kept in its description
+
+
+def test_scan_fits_each_number_on_a_sample(grains):
+    exact = grains.deepcopy().estimate_number_of_fuzzy_clusters(
+        [3, 4, 5], n_init=3, random_state=0, subsample=None, keep_memberships=True, return_info=True
+    )
+    sampled = grains.deepcopy().estimate_number_of_fuzzy_clusters(
+        [3, 4, 5], n_init=3, random_state=0, subsample=0.25, keep_memberships=True, return_info=True
+    )
+    assert sampled.estimate == exact.estimate == 4
+    np.testing.assert_allclose(sampled.values, exact.values, rtol=0.05)
+    for n in (3, 4, 5):  # memberships of every pixel, predicted
+        assert sampled.memberships[n].shape == (n, 200, 200)
+        assert np.all(np.isfinite(sampled.memberships[n]))

@@ -116,25 +116,19 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
     X, scheduler = as_blocks(spectra)
     lazy = scheduler is None
     bounds = sampling.tile_bounds(nav_shape, X.chunks[:-1] if lazy else None)
-
-    def learn(n_sample):
-        tiles = sampling.choose_tiles(
-            bounds, n_sample, setup.random_state, sampling.MIN_CHUNK_TILES if lazy else 1
-        )
-        return sampling.sample_data_space(
-            spectra, keep, tiles, setup.n_components, setup.preprocessing, channels, scheduler
-        )
-
-    sample = learn(n_sample)
     if isinstance(setup.subsample, str):  # "auto": enough counts, or the exact fit
-        wanted = sampling.count_aware_sample_size(
-            sample.n_pixels, sample.projection.mean_total, int(keep.sum())
+        probe = sampling.probe_counts_per_pixel(
+            spectra, keep, bounds, setup.random_state, scheduler
         )
-        if wanted is None:
+        n_sample = sampling.count_aware_sample_size(n_sample, probe, int(keep.sum()))
+        if n_sample is None:
             return None
-        if wanted > sample.n_pixels:
-            n_sample = wanted
-            sample = learn(n_sample)
+    tiles = sampling.choose_tiles(
+        bounds, n_sample, setup.random_state, sampling.MIN_CHUNK_TILES if lazy else 1
+    )
+    sample = sampling.sample_data_space(
+        spectra, keep, tiles, setup.n_components, setup.preprocessing, channels, scheduler
+    )
     if not np.all(np.isfinite(sample.explained_variance_ratio)):
         raise ValueError(
             "The map has no variation to cluster: every sampled pixel has the same spectrum "
