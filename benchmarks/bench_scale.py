@@ -340,8 +340,8 @@ def write_results(results, info, command, out):
             check = r.get("full_fit_check") or {}
             if check:
                 fit += (
-                    f"; full-fit check p99.9 {check['membership_change_p999']:.3f}, "
-                    f"mean {check['mean_membership_change']:.4f}"
+                    f"; full-fit check: mean change {check['mean_membership_change']:.4f}, "
+                    f"labels changed {100 * check['label_change']:.2f} %"
                 )
             fit += ")"
         t = r.get("end_to_end_s", r.get("read_s"))

@@ -95,9 +95,10 @@ subsample : "auto", int, float or None, default "auto"
     pixel, predicts its memberships from the fitted model (closed form) and
     sums the phase spectra. The c-means model is then checked against a fit
     on every pixel of the same data space, warm-started from the sample's
-    centres: when more than 0.1 % of the pixels' memberships differ by more
-    than 0.01, that fit replaces it and a second pass sums the spectra (what
-    happened is in ``fuzzy_cluster_parameters["full_fit_check"]``).
+    centres: when the pixels' memberships differ from it by more than 0.005
+    on average, or more than 0.5 % of the pixels change label, that fit
+    replaces it and a second pass sums the spectra (what happened is in
+    ``fuzzy_cluster_parameters["full_fit_check"]``).
     ``"auto"`` fits maps of up to 512 x 512 pixels exactly and samples larger
     ones (1 % of the pixels, 65536 to 262144 of them, and at least 2**24
     counts; a map with so few counts per pixel that this is more than half

@@ -100,8 +100,8 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
     tuple or None
         ``(fields, params, guard, estimator)``: the ``learning_results``
         fields, the parameters to record, the noise guard, and the fitted
-        estimator (the full fit when the sample's model was more than
-        :data:`hyperspy_cmeans._clustering.FULL_FIT_TOLERANCE` from it).
+        estimator (the full fit when the sample's model was outside the
+        tolerances of :func:`hyperspy_cmeans._clustering.check_against_full_fit`).
         None when ``subsample="auto"`` finds too few counts per pixel for a
         sample (see :func:`hyperspy_cmeans._sampling.count_aware_sample_size`):
         the caller fits the map exactly.
@@ -150,7 +150,7 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
     if clustering.can_warm_start(estimator):
         # the sample's model against the fit on every pixel of the same data space
         check = clustering.check_against_full_fit(
-            estimator, predictor, result.scores, n_clusters, setup.random_state
+            estimator, predictor, result.scores, n_clusters, threshold, setup.random_state
         )
         if not check.within_tolerance:  # a second read, with the full fit
             estimator, fit = check.estimator, check.fit
