@@ -497,7 +497,21 @@ def _sample_moments(blocks, keeps, used, col_w, preprocessing, bin_side, project
     return moments
 
 
-def sample_data_space(X, keep, tiles, n_components, preprocessing, channels=None, scheduler=None):
+def _moment_tiles(keeps, mean_total, moment_counts):
+    """Indices of tiles spread over the sample holding about ``moment_counts`` counts."""
+    if not moment_counts or not mean_total > 0:
+        return slice(None)
+    sizes = np.array([k.sum() for k in keeps], dtype=float)
+    needed = moment_counts / mean_total
+    if sizes.sum() <= 1.25 * needed:
+        return slice(None)
+    n_tiles = int(np.clip(math.ceil(needed / sizes.mean()), 1, len(keeps)))
+    return sorted(set(np.linspace(0, len(keeps) - 1, n_tiles).round().astype(int).tolist()))
+
+
+def sample_data_space(
+    X, keep, tiles, n_components, preprocessing, channels=None, scheduler=None, moment_counts=None
+):
     """Learn the data space from the tiles of a map.
 
     Parameters
@@ -516,6 +530,12 @@ def sample_data_space(X, keep, tiles, n_components, preprocessing, channels=None
         Channels in use (default all).
     scheduler : str, optional
         Dask scheduler for reading the tiles of a dask array.
+    moment_counts : float, optional
+        With a count weighting: the channel covariance (the costly part, a
+        channels x channels product per pixel) is accumulated from tiles
+        spread over the sample that hold about this many counts, instead of
+        all of them (the sample of a chunked map is at least
+        :data:`MIN_CHUNK_TILES` chunks, often more than the counts need).
 
     Returns
     -------
@@ -546,7 +566,12 @@ def sample_data_space(X, keep, tiles, n_components, preprocessing, channels=None
         mean_total,
         variance,
     )
-    moments = _sample_moments(blocks, keeps, used, col_w, preprocessing, bin_side, projection)
+    chosen = _moment_tiles(keeps, mean_total, moment_counts) if weighted else slice(None)
+    moments = _sample_moments(
+        [blocks[i] for i in chosen] if isinstance(chosen, list) else blocks,
+        [keeps[i] for i in chosen] if isinstance(chosen, list) else keeps,
+        used, col_w, preprocessing, bin_side, projection,
+    )  # fmt: skip
     mean, scale, components, explained = features._principal_axes(
         moments, n_used, n_components, preprocessing
     )

@@ -17,6 +17,7 @@ from hyperspy_cmeans import _clustering as clustering
 from hyperspy_cmeans import _sampling as sampling
 from hyperspy_cmeans.cmeans import GustafsonKessel
 from hyperspy_cmeans.data import ground_truth, qv120_cross_section, synthetic_eds_map
+from hyperspy_cmeans.signals import _sampled as sampled_signals
 
 GRAINS = {"shape": (200, 200), "layout": "grains", "random_state": 0}
 
@@ -274,6 +275,7 @@ def test_lazy_sampled_task_holds_one_block(lazy_grains, monkeypatch):
     from hyperspy_cmeans import _features as features
 
     monkeypatch.setattr(features, "MIN_BLOCK_PIXELS", 20 * 20)
+    monkeypatch.setattr(sampled_signals, "PASS_MIN_BLOCK_PIXELS", 20 * 20)
     s = lazy_grains.deepcopy()
     with LargestResult() as probe:
         s.fuzzy_cluster(4, random_state=0, subsample=0.15, n_init=2)
@@ -362,3 +364,48 @@ def test_scan_fits_each_number_on_a_sample(grains):
     for n in (3, 4, 5):  # memberships of every pixel, predicted
         assert sampled.memberships[n].shape == (n, 200, 200)
         assert np.all(np.isfinite(sampled.memberships[n]))
+
+
+class _CountingArray:
+    """An array that counts how often its chunks are read."""
+
+    def __init__(self, array):
+        self.array, self.shape, self.dtype, self.ndim = array, array.shape, array.dtype, array.ndim
+        self.reads = 0
+
+    def __getitem__(self, key):
+        self.reads += 1
+        return self.array[key]
+
+
+def _counted(lazy_grains, grains):
+    counter = _CountingArray(np.asarray(grains.data))
+    s = lazy_grains.deepcopy()
+    s.data = dask.array.from_array(counter, chunks=(20, 20, 1024), meta=np.empty((0, 0, 0), "u2"))
+    counter.reads = 0
+    return s, counter
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_lazy_map_is_read_about_once(grains, lazy_grains, monkeypatch, kept):
+    n_chunks = 100
+    if kept:  # the sample's model stands: one pass (a large map's usual case)
+        monkeypatch.setattr(clustering, "FULL_FIT_TOLERANCE", 1.0)
+        monkeypatch.setattr(clustering, "FULL_FIT_LABEL_TOLERANCE", 1.0)
+    s, counter = _counted(lazy_grains, grains)
+    s.fuzzy_cluster(4, random_state=0, subsample=0.15)
+    params = s.learning_results.fuzzy_cluster_parameters
+    assert params["fit"] == ("sample" if kept else "sample, then all pixels")
+    passes = 1 if kept else 2  # this small sample is not within the tolerances
+    # the sampled tiles, the passes, and the chunk of each cluster's most typical pixel
+    # (cluster_centroid_signals: one pixel per cluster)
+    assert counter.reads == params["sample_tiles"] + passes * n_chunks + 4
+    reads = counter.reads
+    s.get_phase_map()
+    s.cluster_phase_spectra()  # the stored threshold: from the sums of the pass
+    np.asarray(s.learning_results.cluster_membership)  # from the in-memory scores
+    assert counter.reads == reads
+    if kept:
+        exact, counter = _counted(lazy_grains, grains)
+        exact.fuzzy_cluster(4, random_state=0, subsample=None)
+        assert counter.reads >= 3 * n_chunks  # moments, scores, sums (and count statistics)

@@ -23,6 +23,9 @@ from hyperspy_cmeans.signals import _adapters as adapters
 from hyperspy_cmeans.signals import _regularisation as regularisation
 from hyperspy_cmeans.signals import _state as state
 
+#: Smallest block of the single pass (smaller chunks of a lazy map are merged).
+PASS_MIN_BLOCK_PIXELS = 4096
+
 
 def _plan(setup, signal, sample):
     """The regularisation plan from the sample's scores (None when off)."""
@@ -126,9 +129,11 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
     tiles = sampling.choose_tiles(
         bounds, n_sample, setup.random_state, sampling.MIN_CHUNK_TILES if lazy else 1
     )
+    auto = isinstance(setup.subsample, str)
     sample = sampling.sample_data_space(
-        spectra, keep, tiles, setup.n_components, setup.preprocessing, channels, scheduler
-    )
+        spectra, keep, tiles, setup.n_components, setup.preprocessing, channels, scheduler,
+        moment_counts=sampling.AUTO_SAMPLE_COUNTS if auto else None,
+    )  # fmt: skip
     if not np.all(np.isfinite(sample.explained_variance_ratio)):
         raise ValueError(
             "The map has no variation to cluster: every sampled pixel has the same spectrum "
@@ -137,7 +142,8 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
         )
     plan = _plan(setup, signal, sample)
     fit, predictor, guard = _sample_fit(signal, setup, n_clusters, estimator, sample, plan)
-    blocks = coarsen_navigation_chunks(X)
+    # the pass returns small sums per block: chunks of 4096 pixels need no merging (a copy)
+    blocks = coarsen_navigation_chunks(X, min_pixels=PASS_MIN_BLOCK_PIXELS)
 
     def one_pass(predictor, m):
         return single.single_pass(
