@@ -451,21 +451,50 @@ def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_prog
         guard = regularisation.noise_guard(signal, space.raw, fit.memberships, nav_mask)
         fields = result_fields(signal, fit, space.clustered, nav_mask, assignment_threshold)
     params = {
+        **run_params(signal, setup, estimator, name, fit.m, n_clusters, assignment_threshold),
+        "navigation_mask": nav_mask if nav_mask.any() else None,
+        **space.info,
+    }
+    return _store(signal, setup, estimator, name, fields, params, guard)
+
+
+def run_params(signal, setup, estimator, name, m, n_clusters, threshold):
+    """What every run records in ``fuzzy_cluster_parameters`` (exact or sampled).
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        The map (for its axes' fingerprint).
+    setup : ClusteringSetup
+        The arguments.
+    estimator : object
+        The fitted estimator.
+    name : str or None
+        Canonical algorithm name (None for an estimator object).
+    m : float
+        The fuzzifier of the fit.
+    n_clusters : int
+        Number of clusters.
+    threshold : float
+        Assignment threshold.
+
+    Returns
+    -------
+    dict
+    """
+    return {
         "algorithm": name or type(estimator).__name__,
         "n_clusters": int(n_clusters),
-        "m": float(fit.m),
-        "assignment_threshold": assignment_threshold,
+        "m": float(m),
+        "assignment_threshold": threshold,
         "random_state": setup.random_state,
         "n_init": setup.n_init,
         "max_iter": setup.max_iter,
         "tol": setup.tol,
         "n_iter": int(np.max(getattr(estimator, "n_iter_", -1))),
         "objective": float(getattr(estimator, "objective_", np.nan)),
-        "navigation_mask": nav_mask if nav_mask.any() else None,
         "axes": state.axes_fingerprint(signal),
-        **space.info,
     }
-    return _store(signal, setup, estimator, name, fields, params, guard)
 
 
 def _store(signal, setup, estimator, name, fields, params, guard):

@@ -21,7 +21,7 @@ from hyperspy_cmeans import _spatial
 from hyperspy_cmeans._features import as_blocks, coarsen_navigation_chunks
 from hyperspy_cmeans.signals import _adapters as adapters
 from hyperspy_cmeans.signals import _regularisation as regularisation
-from hyperspy_cmeans.signals import _state as state
+from hyperspy_cmeans.signals._clustering import run_params
 
 #: Smallest block of the single pass (smaller chunks of a lazy map are merged).
 PASS_MIN_BLOCK_PIXELS = 4096
@@ -175,7 +175,13 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
         params["fit"] = "sample" if check.within_tolerance else "sample, then all pixels"
     if result.empty.any():
         params["empty_pixels"] = int(result.empty.sum())
-    params.update(_run_params(setup, estimator, fit, n_clusters, threshold, nav_mask, signal))
+    name = (
+        clustering.canonical_algorithm(setup.algorithm)
+        if isinstance(setup.algorithm, str)
+        else None
+    )
+    params.update(run_params(signal, setup, estimator, name, fit.m, n_clusters, threshold))
+    params["navigation_mask"] = nav_mask if nav_mask.any() else None
     return fields, params, guard, estimator
 
 
@@ -189,28 +195,6 @@ def _mask_empty(nav_mask, empty):
         stacklevel=6,
     )
     return nav_mask | empty
-
-
-def _run_params(setup, estimator, fit, n_clusters, threshold, nav_mask, signal):
-    name = (
-        clustering.canonical_algorithm(setup.algorithm)
-        if isinstance(setup.algorithm, str)
-        else None
-    )
-    return {
-        "algorithm": name or type(estimator).__name__,
-        "n_clusters": int(n_clusters),
-        "m": float(fit.m),
-        "assignment_threshold": threshold,
-        "random_state": setup.random_state,
-        "n_init": setup.n_init,
-        "max_iter": setup.max_iter,
-        "tol": setup.tol,
-        "n_iter": int(np.max(getattr(estimator, "n_iter_", -1))),
-        "objective": float(getattr(estimator, "objective_", np.nan)),
-        "navigation_mask": nav_mask if nav_mask.any() else None,
-        "axes": state.axes_fingerprint(signal),
-    }
 
 
 def _fields(signal, spectra, result, fit, predictor, plan, nav_shape, threshold, lazy):
