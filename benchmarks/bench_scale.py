@@ -1,25 +1,31 @@
-"""Maps larger than memory: the lazy workflow on a 1024 x 1024 x 2048 uint16 map.
+"""Maps larger than memory, and the one-read pipeline, on 1024 x 1024 x 1024/2048 maps.
 
-Run (about 15 minutes on a 2-core machine)::
+Run (about 30 minutes on a 2-core machine; the 4096 x 4096 x 1024 map adds about an hour)::
 
-    python benchmarks/bench_scale.py --out benchmarks/data [--shape 1024 1024 --channels 2048]
+    python benchmarks/bench_scale.py --out /work/bench-data --results [--huge]
 
 Steps, each in a fresh subprocess so that its peak resident memory is its own:
 
-1. generate the map with the package's lazy synthetic generator and write it
-   chunked to .zspy (not committed);
+1. generate each map with the package's lazy synthetic generator and write it
+   chunked (64 x 64 pixels x all channels) to .zspy (kept and reused with
+   ``--reuse``; not committed);
 2. the physical floor: read the whole file once (a sum over all values);
-3. the end-to-end lazy workflow: ``hs.load(lazy=True)``, PCA to 3 components,
-   Gustafson–Kessel with c = 4, phase map, phase spectra; accuracy against
-   the ground truth stored in the file;
-4. the same on a ``dask.distributed.LocalCluster`` with 2 worker processes
-   (peak memory summed over the client and the workers);
-5. for comparison, HyperSpy's own ``decomposition()`` + ``cluster_analysis()``
-   (k-means) and our eager ``fuzzy_cluster`` on a 512 x 512 x 1024 map, which
-   fits in memory.
+3. lazy end to end (``hs.load(lazy=True)``, ``fuzzy_cluster(4)`` with the
+   defaults, i.e. ``subsample="auto"``: the model learned from a sample of
+   chunks, one pass over the map; phase map; phase spectra at the stored
+   threshold) with the accuracy against the ground truth stored in the file;
+4. the same with ``subsample=None`` (the exact fit: moments, scores and sums
+   passes), and the agreement of the two phase maps;
+5. the sampled run on a ``dask.distributed.LocalCluster`` (2 worker
+   processes; peak memory summed over the client and the workers);
+6. eager 1024 x 1024 x 1024 (the map loaded into memory): ours with the
+   defaults against HyperSpy's fastest route (``decomposition(output_dimension=3)``
+   without Poisson weighting, then ``cluster_analysis`` with k-means);
+7. with ``--huge``: a 4096 x 4096 x 1024 map (34 GB as uint16), read floor
+   and the sampled run on the LocalCluster.
 
-Results are printed as JSON lines and, with ``--results``, appended as a
-section to ``benchmarks/RESULTS.md``.
+Results are printed as JSON lines, saved to ``<out>/scale_results.jsonl``,
+and with ``--results`` written as the scale section of ``benchmarks/RESULTS.md``.
 """
 
 import argparse
@@ -129,41 +135,52 @@ def _accuracy(s):
     }
 
 
-def _workflow(s):
+def _workflow(s, **kwargs):
+    """fuzzy_cluster, phase map, phase spectra (at the stored threshold: no extra pass)."""
     timings = {}
     t = time.perf_counter()
-    s.fuzzy_cluster(4, "gustafson_kessel", random_state=0)
+    s.fuzzy_cluster(4, "gustafson_kessel", random_state=0, **kwargs)
     timings["fuzzy_cluster_s"] = time.perf_counter() - t
     t = time.perf_counter()
     pm = s.get_phase_map()
     timings["phase_map_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    spectra = s.cluster_phase_spectra(threshold=0.7)  # not the stored threshold: one more pass
+    s.cluster_phase_spectra()
     timings["phase_spectra_s"] = time.perf_counter() - t
-    return timings, pm, spectra
+    params = s.learning_results.fuzzy_cluster_parameters
+    info = {
+        "fit": params.get("fit"),
+        "sample_pixels": params.get("sample_pixels"),
+        "sample_tiles": params.get("sample_tiles"),
+        "full_fit_check": params.get("full_fit_check"),
+        "unassigned_fraction": pm.metadata.Phase_map.unassigned_fraction,
+        "memberships_type": type(s.learning_results.cluster_membership).__name__,
+    }
+    return timings, info, pm
 
 
-def step_lazy(path):
+def _lazy_run(path, labels_out, subsample):
     import hyperspy.api as hs
+    import numpy as np
 
     t0 = time.perf_counter()
     s = hs.load(path, lazy=True)
-    timings, pm, spectra = _workflow(s)
+    timings, info, pm = _workflow(s, subsample=subsample)
     timings["end_to_end_s"] = time.perf_counter() - t0
-    return {
-        **timings,
-        **_accuracy(s),
-        "unassigned_fraction": pm.metadata.Phase_map.unassigned_fraction,
-        "gk_iterations": int(s.learning_results.fuzzy_cluster_parameters["n_iter"]),
-        "explained_variance_ratio": [
-            float(x)
-            for x in s.learning_results.fuzzy_cluster_parameters["explained_variance_ratio"]
-        ],
-    }
+    if labels_out:
+        np.save(labels_out, pm.data.astype(np.int8))
+    return {**timings, **info, **_accuracy(s)}
 
 
-def step_distributed(path):
-    import hyperspy.api as hs
+def step_lazy(path, labels_out=None):
+    return _lazy_run(path, labels_out, "auto")
+
+
+def step_lazy_exact(path, labels_out=None):
+    return _lazy_run(path, labels_out, None)
+
+
+def step_distributed(path, labels_out=None):
     from distributed import Client, LocalCluster
 
     with (
@@ -176,57 +193,57 @@ def step_distributed(path):
         ) as cluster,
         Client(cluster),
     ):
-        t0 = time.perf_counter()
-        s = hs.load(path, lazy=True)
-        timings, pm, spectra = _workflow(s)
-        timings["end_to_end_s"] = time.perf_counter() - t0
-        return {
-            **timings,
-            **_accuracy(s),
-            "unassigned_fraction": pm.metadata.Phase_map.unassigned_fraction,
-        }
-
-
-def step_small_generate(path, shape, channels):
-    return step_generate(path, shape, channels, 64)
+        return _lazy_run(path, labels_out, "auto")
 
 
 def step_hyperspy(path):
     import hyperspy.api as hs
     import numpy as np
+    from sklearn.metrics import adjusted_rand_score
 
     from hyperspy_cmeans.data import ground_truth
 
-    s = hs.load(path)
+    s = hs.load(path, lazy=True)
+    s.compute(show_progressbar=False)  # in memory, as an eager user has it
     t0 = time.perf_counter()
     s.change_dtype("float32")  # HyperSpy's decomposition refuses integer data
     s.decomposition(output_dimension=3, print_info=False)
     s.cluster_analysis("decomposition", n_clusters=4, preprocessing="standard", random_state=0)
     elapsed = time.perf_counter() - t0
-    from sklearn.metrics import adjusted_rand_score
-
     gt = ground_truth(s)
     labels = np.argmax(s.learning_results.cluster_labels, axis=0)
     ari = adjusted_rand_score(gt.dominant_phase.ravel(), labels)
-    return {"hyperspy_decomposition_kmeans_s": elapsed, "ari": float(ari)}
+    return {"end_to_end_s": elapsed, "ari": float(ari)}
 
 
 def step_ours_eager(path):
     import hyperspy.api as hs
+    import psutil
 
-    s = hs.load(path)
-    t0 = time.perf_counter()
-    timings, pm, spectra = _workflow(s)
-    timings["end_to_end_s"] = time.perf_counter() - t0
-    return {**timings, **_accuracy(s)}
+    s = hs.load(path, lazy=True)
+    s.compute(show_progressbar=False)
+    map_bytes = s.data.nbytes
+    before = psutil.Process().memory_info().rss
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        timings, info, _ = _workflow(s)
+        timings["end_to_end_s"] = time.perf_counter() - t0
+    return {
+        **timings,
+        **info,
+        **_accuracy(s),
+        "map_gib": map_bytes / 2**30,
+        "rss_with_map_gib": before / 2**30,
+        "peak_above_map_gib": (mem.peak - before) / 2**30,
+    }
 
 
 STEPS = {
     "generate": step_generate,
     "read": step_read,
     "lazy": step_lazy,
+    "lazy_exact": step_lazy_exact,
     "distributed": step_distributed,
-    "small_generate": step_small_generate,
     "hyperspy": step_hyperspy,
     "ours_eager": step_ours_eager,
 }
@@ -290,65 +307,91 @@ def machine():
     }
 
 
-def write_results(results, info, command, shape, channels):
-    """Append the scale section to benchmarks/RESULTS.md."""
-    by = {r["step"]: r for r in results}
-    read, lazy = by["read"], by["lazy"]
-    dist = by.get("distributed", {})
-    hsr, ours = by.get("hyperspy", {}), by.get("ours_eager", {})
-    gib = by["generate"].get("bytes_in_memory", 0) / 2**30
+def _fmt(x, spec=".1f"):
+    return "" if x is None else format(x, spec)
+
+
+def _agreement(out, a, b):
+    """ARI of two saved phase maps (unassigned pixels are one more label)."""
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    pa, pb = Path(out) / a, Path(out) / b
+    if not (pa.exists() and pb.exists()):
+        return None
+    return float(adjusted_rand_score(np.load(pa).ravel(), np.load(pb).ravel()))
+
+
+def write_results(results, info, command, out):
+    """Replace the scale section of benchmarks/RESULTS.md with these results."""
+    rows = []
+    for r in results:
+        if r["step"] in ("generate",):
+            continue
+        label = r.get("label", r["step"])
+        acc = ""
+        if "ari" in r:
+            acc = f"ARI {r['ari']:.4f}"
+            if "membership_rmse" in r:
+                acc += f", RMSE {r['membership_rmse']:.3f}"
+        fit = r.get("fit") or ""
+        if r.get("sample_pixels"):
+            fit += f" ({r['sample_pixels']} px in {r['sample_tiles']} chunks"
+            check = r.get("full_fit_check") or {}
+            if check:
+                fit += (
+                    f"; full-fit check: mean change {check['mean_membership_change']:.4f}, "
+                    f"labels changed {100 * check['label_change']:.2f} %"
+                )
+            fit += ")"
+        t = r.get("end_to_end_s", r.get("read_s"))
+        floor = r.get("floor_s")
+        ratio = f"{t / floor:.1f}x" if (t and floor) else ""
+        rows.append(
+            f"| {label} | {_fmt(t)} | {ratio} | {r.get('wall_s', '')} | {r.get('peak_rss_gib', '')} "
+            f"| {acc} | {fit} |"
+        )
     lines = [
-        "",
-        "## Maps larger than memory (bench_scale.py)",
+        "## Maps larger than memory, and the one-read pipeline (bench_scale.py)",
         "",
         f"Command: `{command}`",
         "",
-        f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB; Python {info['python']}; "
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB; Python "
+        f"{info['python']}; "
         + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
         + f". Load average at start {tuple(round(x, 2) for x in info['load_average_start'])}, "
         f"at end {tuple(round(x, 2) for x in os.getloadavg())}.",
         "",
-        f"Map: {shape[0]} x {shape[1]} x {channels} uint16 ({gib:.2f} GiB in memory), synthetic, 4 phases, "
-        "written chunked (64 x 64 x all channels) to .zspy. Each step runs in its own process; peak RSS "
-        "includes all child processes (the dask workers for the distributed run).",
+        "Maps: synthetic, 4 phases (grains), uint16, written chunked (64 x 64 pixels x all "
+        "channels) to compressed .zspy. Each step runs in its own process; 'time' is measured "
+        "inside it (load + fuzzy_cluster(4) with the defaults + phase map + phase spectra), "
+        "'process' is the whole process with Python and HyperSpy start-up; peak RSS includes "
+        "all child processes (the dask workers of the distributed runs). 'x floor' = time / "
+        "the time to read the file once.",
         "",
-        "Times are measured inside each process (the process total, with Python and HyperSpy start-up, in brackets).",
-        "",
-        "| step | wall time (s) | peak RSS (GiB) | accuracy |",
-        "|---|---:|---:|---|",
-        f"| read the whole file once (floor) | {read['read_s']:.1f} (process {read['wall_s']}) | {read['peak_rss_gib']} | |",
-        f"| lazy: load, PCA(3), GK c=4, phase map, phase spectra | {lazy.get('end_to_end_s', float('nan')):.1f} "
-        f"(process {lazy['wall_s']}) | {lazy['peak_rss_gib']} | ARI {lazy.get('ari', float('nan')):.4f}, "
-        f"RMSE {lazy.get('membership_rmse', float('nan')):.3f} |",
-    ]
-    if dist:
-        lines.append(
-            f"| same on LocalCluster (2 worker processes) | {dist.get('end_to_end_s', float('nan')):.1f} "
-            f"(process {dist['wall_s']}) | {dist['peak_rss_gib']} | ARI {dist.get('ari', float('nan')):.4f} |"
-        )
-    if hsr:
-        lines.append(
-            f"| HyperSpy decomposition + cluster_analysis, 512 x 512 x 1024 (eager) | "
-            f"{hsr.get('hyperspy_decomposition_kmeans_s', float('nan')):.1f} | {hsr['peak_rss_gib']} | "
-            f"ARI {hsr.get('ari', float('nan')):.4f} |"
-        )
-    if ours:
-        lines.append(
-            f"| ours eager, same 512 x 512 x 1024 map | {ours.get('end_to_end_s', float('nan')):.1f} | "
-            f"{ours['peak_rss_gib']} | ARI {ours.get('ari', float('nan')):.4f} |"
-        )
-    ratio = lazy.get("end_to_end_s", float("nan")) / read["read_s"]
-    lines += [
-        "",
-        f"Lazy breakdown: fuzzy_cluster {lazy.get('fuzzy_cluster_s', float('nan')):.1f} s (two passes for the "
-        f"PCA moments and scores, GK on the in-memory scores, one pass for the cluster sums), phase map "
-        f"{lazy.get('phase_map_s', float('nan')):.2f} s, phase spectra at another threshold "
-        f"{lazy.get('phase_spectra_s', float('nan')):.1f} s (one pass). End-to-end / read floor = {ratio:.1f}x "
-        f"(target 15x); peak RSS target 3 GiB.",
+        "| step | time (s) | x floor | process (s) | peak RSS (GiB) | accuracy | fit |",
+        "|---|---:|---:|---:|---:|---|---|",
+        *rows,
         "",
     ]
-    with open(HERE / "RESULTS.md", "a") as f:
-        f.write("\n".join(lines))
+    for r in results:
+        if r["step"] == "ours_eager" and "map_gib" in r:
+            lines.append(
+                f"Eager {r.get('label', '')}: the map takes {r['map_gib']:.2f} GiB; the "
+                f"workflow's peak above the process with the map loaded was "
+                f"{r['peak_above_map_gib']:.2f} GiB, i.e. a peak of "
+                f"{1 + r['peak_above_map_gib'] / r['map_gib']:.2f}x the map."
+            )
+    for name, value in info.get("agreements", {}).items():
+        lines.append(f"Agreement of the phase maps, {name}: ARI {value:.4f}.")
+    lines.append("")
+    section = "\n".join(lines)
+    path = HERE / "RESULTS.md"
+    text = path.read_text()
+    start = text.index("## Maps larger than memory")
+    end = text.find("\n## ", start + 3)
+    text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    path.write_text(text)
 
 
 def main():
@@ -356,10 +399,14 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", default=str(HERE / "data"))
-    parser.add_argument("--shape", type=int, nargs=2, default=(1024, 1024))
-    parser.add_argument("--channels", type=int, default=2048)
+    parser.add_argument("--reuse", action="store_true", help="reuse maps already written")
+    parser.add_argument("--huge", action="store_true", help="also the 4096 x 4096 x 1024 map")
+    parser.add_argument(
+        "--huge-only", action="store_true", help="only the huge map, added to the saved results"
+    )
     parser.add_argument("--skip", nargs="*", default=[], help="steps to skip")
-    parser.add_argument("--results", action="store_true", help="append to benchmarks/RESULTS.md")
+    parser.add_argument("--results", action="store_true", help="write benchmarks/RESULTS.md")
+    parser.add_argument("--from-json", help="only write RESULTS.md from a saved run")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--args", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -377,24 +424,62 @@ def main():
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    big = str(out / f"map_{args.shape[0]}x{args.shape[1]}x{args.channels}.zspy")
-    small = str(out / "map_512x512x1024.zspy")
+    log = out / "scale_results.jsonl"
+    command = "python benchmarks/bench_scale.py " + " ".join(sys.argv[1:])
+    if args.from_json:
+        lines = [json.loads(x) for x in Path(args.from_json).read_text().splitlines() if x]
+        write_results(lines[1:], lines[0], lines[0].get("command", command), out)
+        return
     info = machine()
-    print(json.dumps(info), flush=True)
-    results = [
-        run_step("generate", big, list(args.shape), args.channels, 64),
-        run_step("read", big),
-        run_step("lazy", big),
-    ]
-    if "distributed" not in args.skip:
-        results.append(run_step("distributed", big))
-    if "small" not in args.skip:
-        run_step("small_generate", small, [512, 512], 1024)
-        results.append(run_step("hyperspy", small))
-        results.append(run_step("ours_eager", small))
+    info["command"] = command
+    results = []
+    maps = [((1024, 1024), 1024), ((1024, 1024), 2048)]
+    if args.huge or args.huge_only:
+        maps.append(((4096, 4096), 1024))
+    if args.huge_only:  # keep the saved results of the other maps
+        saved = [json.loads(x) for x in log.read_text().splitlines() if x]
+        info["agreements"] = saved[0].get("agreements", {})
+        info["command"] = saved[0].get("command", command) + f"; then `{command}`"
+        results = [r for r in saved[1:] if "4096" not in r.get("label", "")]
+        maps = maps[2:]
+    for shape, channels in maps:
+        name = f"{shape[0]} x {shape[1]} x {channels}"
+        path = str(out / f"map_{shape[0]}x{shape[1]}x{channels}.zspy")
+        if not (args.reuse and Path(path).exists()):
+            run_step("generate", path, list(shape), channels, 64)
+        floor = run_step("read", path)
+        floor["label"] = f"{name}: read the file once (floor)"
+        results.append(floor)
+        huge = shape[0] > 1024
+        todo = ["distributed"] if huge else ["lazy", "lazy_exact", "distributed"]
+        if shape == (1024, 1024) and channels == 1024:
+            todo += ["ours_eager", "hyperspy"]
+        for step in todo:
+            if step in args.skip:
+                continue
+            labels = str(out / f"labels_{step}_{shape[0]}x{channels}.npy")
+            extra = [labels] if step in ("lazy", "lazy_exact", "distributed") else []
+            r = run_step(step, path, *extra)
+            r["label"] = {
+                "lazy": f"{name}: lazy, defaults (sample, then one pass)",
+                "lazy_exact": f"{name}: lazy, subsample=None (exact)",
+                "distributed": f"{name}: lazy on LocalCluster (2 worker processes), defaults",
+                "ours_eager": f"{name}: eager (map in memory), defaults",
+                "hyperspy": f"{name}: eager, HyperSpy decomposition(3) + cluster_analysis",
+            }[step]
+            r["floor_s"] = floor.get("read_s")
+            results.append(r)
+        if not huge:
+            agree = _agreement(out, f"labels_lazy_{shape[0]}x{channels}.npy",
+                               f"labels_lazy_exact_{shape[0]}x{channels}.npy")  # fmt: skip
+            if agree is not None:
+                info.setdefault("agreements", {})[f"{name}, sampled vs exact"] = agree
+    with open(log, "w") as f:
+        f.write(json.dumps(info) + "\n")
+        for r in results:
+            f.write(json.dumps(r) + "\n")
     if args.results:
-        command = "python benchmarks/bench_scale.py " + " ".join(sys.argv[1:])
-        write_results(results, info, command.strip(), args.shape, args.channels)
+        write_results(results, info, info["command"], out)
 
 
 if __name__ == "__main__":

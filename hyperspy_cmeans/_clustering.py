@@ -324,3 +324,171 @@ def fit_clusters(estimator, features, n_clusters):
         order=order,
         m=m,
     )
+
+
+def can_predict(estimator):
+    """Whether a fitted estimator gives memberships of new samples (closed form)."""
+    return hasattr(estimator, "predict_membership") or hasattr(estimator, "predict_proba")
+
+
+class Predictor:
+    """Memberships and distances of new samples from a fitted clustering, in its stable order.
+
+    This package's estimators give the memberships (typicalities for
+    possibilistic c-means) of new samples in closed form
+    (``predict_membership``) and their distances in the algorithm's norm
+    (``transform``); other estimators need ``predict_proba``. The copy held
+    here runs single-threaded: it is called inside tasks that already run one
+    per core.
+
+    Parameters
+    ----------
+    estimator : object
+        The fitted estimator.
+    fit : ClusterFit
+        Its fit (for the stable order and the centres).
+    """
+
+    def __init__(self, estimator, fit):
+        import copy
+
+        self.estimator = copy.copy(estimator)
+        if "n_jobs" in getattr(self.estimator, "__dict__", {}):
+            self.estimator.n_jobs = 1
+        self.order = np.asarray(fit.order)
+        self.centroids = np.asarray(fit.centroids)[np.argsort(self.order)]
+        self.n_clusters = len(self.order)
+        self.name = type(estimator).__name__
+
+    def __call__(self, features):
+        """``(memberships, distances)``, ``(n, c)`` float64 each, of ``features``."""
+        est = self.estimator
+        features = np.ascontiguousarray(features, dtype=np.float64)
+        if hasattr(est, "predict_membership"):
+            u, probabilistic = np.asarray(est.predict_membership(features), float), False
+        else:
+            u, probabilistic = np.asarray(est.predict_proba(features), float), True
+        u = check_memberships(u, len(features), self.n_clusters, probabilistic, self.name)
+        d = _distances_of(est, features, self.centroids, u.shape)
+        return u[:, self.order], d[:, self.order]
+
+
+#: The sample's model is kept when the pixels' memberships differ from the full fit's by at
+#: most this on average (the largest change of each pixel; half the 0.01 the issue asks) ...
+FULL_FIT_TOLERANCE = 0.005
+#: ... and at most this share of the pixels changes its hard label (an ARI of about 0.99).
+FULL_FIT_LABEL_TOLERANCE = 0.005
+#: Largest number of pixels the full fit of the check is run on (drawn at random beyond).
+FULL_FIT_MAX_SAMPLES = 2**21
+
+
+@dataclass
+class FullFitCheck:
+    """How a model fitted on a sample compares with the fit on every pixel.
+
+    Attributes
+    ----------
+    mean_membership_change : float
+        Mean over the pixels of the largest change of one of their memberships.
+    p999_membership_change : float
+        Its 99.9th percentile.
+    label_change : float
+        Share of the pixels whose hard label differs.
+    n_samples : int
+        Pixels the full fit ran on.
+    n_iter : int
+        Its iterations (warm-started from the sample's centres).
+    within_tolerance : bool
+        ``mean_membership_change <= FULL_FIT_TOLERANCE`` and
+        ``label_change <= FULL_FIT_LABEL_TOLERANCE``: the sample's model is kept.
+    estimator, fit : object, ClusterFit or None
+        The full fit, when it replaces the sample's model.
+    """
+
+    mean_membership_change: float
+    p999_membership_change: float
+    label_change: float
+    n_samples: int
+    n_iter: int
+    within_tolerance: bool
+    estimator: object = None
+    fit: object = None
+
+    def record(self):
+        """The numbers, for ``fuzzy_cluster_parameters``."""
+        return {
+            "mean_membership_change": self.mean_membership_change,
+            "p999_membership_change": self.p999_membership_change,
+            "label_change": self.label_change,
+            "full_fit_pixels": self.n_samples,
+            "full_fit_iterations": self.n_iter,
+            "sample_model_kept": self.within_tolerance,
+        }
+
+
+def can_warm_start(estimator):
+    """Whether ``estimator`` is one of this package's c-means (it accepts centres as ``init``)."""
+    return type(estimator).__module__.startswith("hyperspy_cmeans.cmeans") and hasattr(
+        estimator, "cluster_centers_"
+    )
+
+
+def check_against_full_fit(
+    estimator, predictor, features, n_clusters, threshold=0.5, random_state=None
+):
+    """Refit on (up to :data:`FULL_FIT_MAX_SAMPLES` of) all pixels from the sample's centres.
+
+    A model learned from a sample of the pixels is checked against the fit
+    on every pixel of the same data space: the estimator is refitted with one
+    start at the sample's centres (a few iterations), and both models'
+    memberships are compared on every pixel.
+
+    Parameters
+    ----------
+    estimator : object
+        The fitted c-means estimator (see :func:`can_warm_start`).
+    predictor : Predictor
+        Its predictor (stable order).
+    features : numpy.ndarray
+        ``(n_pixels, F)`` features of every pixel, NaN rows for invalid ones.
+    n_clusters : int
+        Number of clusters.
+    threshold : float
+        Assignment threshold of the hard labels.
+    random_state : int, optional
+        Seed of the draw when there are more than :data:`FULL_FIT_MAX_SAMPLES` pixels.
+
+    Returns
+    -------
+    FullFitCheck
+        With the full fit's estimator and :class:`ClusterFit` when the
+        sample's model is outside the tolerances.
+    """
+    valid = np.flatnonzero(np.all(np.isfinite(features), axis=1))
+    if len(valid) > FULL_FIT_MAX_SAMPLES:
+        rng = np.random.default_rng(random_state)
+        valid = np.sort(rng.choice(valid, FULL_FIT_MAX_SAMPLES, replace=False))
+    z = np.ascontiguousarray(features[valid], dtype=np.float64)
+    u_sample, _ = predictor(z)
+    full = clone(estimator).set_params(init=np.asarray(estimator.cluster_centers_), n_init=1)
+    full_fit = fit_clusters(full, z, n_clusters)
+    full.set_params(init=estimator.init, n_init=estimator.n_init)  # as the user set them
+    # one start from the sample's centres keeps their (internal) order: compare in it
+    u_full = full_fit.memberships[:, np.argsort(full_fit.order)][:, predictor.order]
+    largest = np.abs(u_full - u_sample).max(axis=1)
+    relabelled = phases.hard_labels(u_full, threshold) != phases.hard_labels(u_sample, threshold)
+    check = FullFitCheck(
+        mean_membership_change=float(largest.mean()),
+        p999_membership_change=float(np.quantile(largest, 0.999)),
+        label_change=float(relabelled.mean()),
+        n_samples=len(valid),
+        n_iter=int(np.max(getattr(full, "n_iter_", -1))),
+        within_tolerance=False,
+    )
+    check.within_tolerance = (
+        check.mean_membership_change <= FULL_FIT_TOLERANCE
+        and check.label_change <= FULL_FIT_LABEL_TOLERANCE
+    )
+    if not check.within_tolerance:
+        check.estimator, check.fit = full, full_fit
+    return check

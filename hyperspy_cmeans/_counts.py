@@ -86,7 +86,7 @@ def poisson_weights(row_totals, column_sums, n_pixels):
     return row_w, col_w
 
 
-def expected_totals(totals):
+def expected_totals(totals, mean=None, variance=None):
     """Each pixel's expected total count: its own, shrunk towards the mean by its Poisson noise.
 
     The ``"composition"`` data space divides a pixel's spectrum by its
@@ -107,6 +107,9 @@ def expected_totals(totals):
     ----------
     totals : numpy.ndarray
         Total counts of the pixels that have counts (all positive).
+    mean, variance : float, optional
+        ``m`` and ``v`` over the whole map, when ``totals`` are only a part of
+        it (a block of a single pass); default: those of ``totals``.
 
     Returns
     -------
@@ -114,8 +117,8 @@ def expected_totals(totals):
         The expected totals, positive.
     """
     totals = np.asarray(totals, dtype=float)
-    mean = float(totals.mean())
-    variance = float(totals.var())
+    mean = float(totals.mean()) if mean is None else float(mean)
+    variance = float(totals.var()) if variance is None else float(variance)
     weight = max(variance - mean, 0.0) / variance if variance > 0 else 0.0
     deviation = totals - mean
     with np.errstate(divide="ignore"):

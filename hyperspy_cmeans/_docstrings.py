@@ -85,7 +85,30 @@ spatial : "auto", float or None, default "auto"
     ``0`` or None switches it off. Masked pixels are nobody's neighbours; on
     line scans and stacks of maps the neighbours follow the navigation axes
     (and their pixel sizes). What was done is recorded in
-    ``learning_results.fuzzy_cluster_parameters["spatial"]``."""
+    ``learning_results.fuzzy_cluster_parameters["spatial"]``.
+subsample : "auto", int, float or None, default "auto"
+    Learn the data space and the clusters from a sample of the pixels
+    (scikit-learn's ``subsample``: the largest number of samples a model is
+    fitted on): an int is a number of pixels, a float a share of them; the
+    sample is made of tiles spread over the map (whole chunks of a lazy map),
+    drawn with ``random_state``. One pass over the map then projects every
+    pixel, predicts its memberships from the fitted model (closed form) and
+    sums the phase spectra. The c-means model is then checked against a fit
+    on every pixel of the same data space, warm-started from the sample's
+    centres: when the pixels' memberships differ from it by more than 0.005
+    on average, or more than 0.5 % of the pixels change label, that fit
+    replaces it and a second pass sums the spectra (what happened is in
+    ``fuzzy_cluster_parameters["full_fit_check"]``).
+    ``"auto"`` fits maps of up to 512 x 512 pixels exactly and samples larger
+    ones (1 % of the pixels, 65536 to 262144 of them, and at least 2**24
+    counts; a map with so few counts per pixel that this is more than half
+    of it is fitted exactly). None fits every pixel (the exact mode). Only
+    ``source="pca"`` and estimators that predict memberships use a sample.
+    On a lazy map the memberships, distances, labels and scores in
+    ``learning_results`` then stay dask arrays (float32) until asked for.
+    ``estimate_number_of_fuzzy_clusters`` always builds the exact data space
+    and fits each number of clusters on that many randomly drawn pixels.
+    The agreement with the exact fit is in ``benchmarks/RESULTS.md``."""
 
 FRAGMENTS = {
     "gui_parameters": GUI_PARAMETERS,

@@ -310,25 +310,37 @@ def _scatter_moments(block, keep, row_w, col_w, snv=False, bin_side=1, noise_w=N
     single-threaded inside the task: dask already runs one task per core.
     """
     n_channels = block.shape[-1]
-    out = np.zeros((n_channels + 3, n_channels))
     if not keep.any():
-        return out
+        return np.zeros((n_channels + 3, n_channels))
     with single_threaded_blas():
         rows, used, noise_row = _moment_rows(block, keep, row_w, col_w, snv, bin_side, noise_w)
-        if noise_row is not None:
-            out[n_channels + 2] = noise_row
-        n_used = int(used.sum())
-        if n_used == 0:
-            return out
-        if n_used < len(rows):
-            rows[~used] = 0
-        total = rows.sum(0, dtype=np.float64)
-        mean = total / n_used
-        rows -= mean.astype(np.float32)
-        if n_used < len(rows):
-            rows[~used] = 0
-        out[0] = total
-        out[1 : n_channels + 1] = rows.T @ rows
+        out = gram_moments(rows, used)
+    if noise_row is not None:
+        out[n_channels + 2] = noise_row
+    return out
+
+
+def gram_moments(rows, used):
+    """Sum, second moment and count of the ``used`` float32 ``rows``, ``(S + 3, S)`` float64.
+
+    The layout of :func:`_scatter_moments` (row S + 2 left zero). ``rows`` is
+    centred in place on its mean before the float32 product; the mean's outer
+    product is added back in float64.
+    """
+    n_channels = rows.shape[-1]
+    out = np.zeros((n_channels + 3, n_channels))
+    n_used = int(used.sum())
+    if n_used == 0:
+        return out
+    if n_used < len(rows):
+        rows[~used] = 0
+    total = rows.sum(0, dtype=np.float64)
+    mean = total / n_used
+    rows -= mean.astype(np.float32)
+    if n_used < len(rows):
+        rows[~used] = 0
+    out[0] = total
+    out[1 : n_channels + 1] = rows.T @ rows
     out[1 : n_channels + 1] += n_used * np.outer(mean, mean)
     out[n_channels + 1, 0] = n_used
     return out
@@ -401,11 +413,16 @@ def _principal_axes(moments_total, n_channels, n_components, preprocessing):
         cov = cov / np.outer(scale, scale)
     else:
         scale = np.ones(n_channels)
-    eigval, eigvec = np.linalg.eigh(cov)
+    from scipy.linalg import eigh
+
+    k = min(n_components, n_channels)
+    with single_threaded_blas():  # OpenBLAS's threaded eigh was 20x slower on a shared 2-core host
+        # only the largest k eigenpairs (MRRR): 2.5x faster than all of them at 2048 channels
+        eigval, eigvec = eigh(cov, subset_by_index=[n_channels - k, n_channels - 1], driver="evr")
     order = np.argsort(eigval)[::-1]
     eigval = np.clip(eigval[order], 0.0, None)
-    components, _ = _fix_signs(eigvec[:, order[:n_components]].T)
-    total_variance = eigval.sum()
+    components, _ = _fix_signs(eigvec[:, order].T)
+    total_variance = max(float(np.trace(cov)), 0.0)  # the sum of all eigenvalues
     # a map without variation has no principal axes: NaN, which the caller refuses
     explained = (
         eigval[:n_components] / total_variance

@@ -160,7 +160,8 @@ def read_cluster_results(signal):
     dict
         Keys ``memberships`` (c, N), ``labels`` (c, N) bool, ``sum_signals``,
         ``centers`` (c, S), ``distances`` (c, N), ``centroids`` (c, F),
-        ``scores`` (N, F), ``n_clusters`` and ``parameters`` (dict).
+        ``scores`` (N, F), ``n_clusters`` and ``parameters`` (dict); the
+        arrays of a lazy map clustered from a sample are dask arrays.
 
     Raises
     ------
@@ -171,8 +172,10 @@ def read_cluster_results(signal):
         raise RuntimeError("No fuzzy cluster results: run `s.fuzzy_cluster(n_clusters)` first.")
     lr = _results(signal)
 
-    def arr(x):
-        return None if x is None else np.asarray(x)
+    def arr(x):  # dask arrays (a lazy map's memberships) stay lazy until a caller needs them
+        if x is None or hasattr(x, "dask"):
+            return x
+        return np.asarray(x)
 
     return {
         "memberships": arr(lr.cluster_membership),

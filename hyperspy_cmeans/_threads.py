@@ -8,16 +8,33 @@ while another holds the limit saves "1" as the original and restores it
 last, leaving BLAS single-threaded for the rest of the process. This context
 counts its users instead: the first one in sets the limit, the last one out
 restores what was there before.
+
+Finding the loaded BLAS libraries takes threadpoolctl about 4 ms (it walks
+the process's shared objects), which a pass of a thousand small blocks would
+pay a thousand times: the libraries are found once and again only after new
+modules were imported (which may have loaded another BLAS).
 """
 
+import sys
 import threading
 from contextlib import contextmanager
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 _lock = threading.Lock()
 _users = 0
 _limiter = None
+_controller = None
+_modules_seen = -1
+
+
+def _blas_controller():
+    """The process's thread-pool controller, refreshed when modules were imported since."""
+    global _controller, _modules_seen
+    if _controller is None or len(sys.modules) != _modules_seen:
+        _controller = ThreadpoolController()
+        _modules_seen = len(sys.modules)
+    return _controller
 
 
 @contextmanager
@@ -32,7 +49,7 @@ def single_threaded_blas():
     global _users, _limiter
     with _lock:
         if _users == 0:
-            _limiter = threadpool_limits(limits=1, user_api="blas")
+            _limiter = _blas_controller().limit(limits=1, user_api="blas")
         _users += 1
     try:
         yield

@@ -84,6 +84,8 @@ ARRAY_MODULES = (
     "hyperspy_cmeans._spatial",
     "hyperspy_cmeans._checks",
     "hyperspy_cmeans._threads",
+    "hyperspy_cmeans._sampling",
+    "hyperspy_cmeans._single_pass",
     "hyperspy_cmeans.cmeans",
 )
 

@@ -1,6 +1,7 @@
 """BLAS thread limits inside parallel tasks are scoped and always restored."""
 
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class _FakeBlas:
 def test_overlapping_users_restore_the_original_limit(monkeypatch):
     """The race that left OpenBLAS at 1 thread: two tasks enter and leave interleaved."""
     blas = _FakeBlas()
-    monkeypatch.setattr(_threads, "threadpool_limits", blas)
+    monkeypatch.setattr(_threads, "_blas_controller", lambda: SimpleNamespace(limit=blas))
     first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
     seen = []
 
@@ -59,7 +60,7 @@ def test_overlapping_users_restore_the_original_limit(monkeypatch):
 
 def test_an_exception_inside_restores_the_limit(monkeypatch):
     blas = _FakeBlas()
-    monkeypatch.setattr(_threads, "threadpool_limits", blas)
+    monkeypatch.setattr(_threads, "_blas_controller", lambda: SimpleNamespace(limit=blas))
     try:
         with single_threaded_blas():
             assert blas.threads == 1
@@ -87,3 +88,19 @@ def test_real_blas_is_restored_after_eager_clustering():
         assert blas_threads() == before
     finally:
         limiter.restore_original_limits()
+
+
+def test_the_blas_libraries_are_found_once():
+    """threadpoolctl's library search (about 4 ms) runs again only after new imports."""
+    first = _threads._blas_controller()
+    with single_threaded_blas():
+        pass
+    assert _threads._blas_controller() is first
+    import sys
+    import types
+
+    sys.modules["_hyperspy_cmeans_test_new_module"] = types.ModuleType("x")
+    try:
+        assert _threads._blas_controller() is not first
+    finally:
+        del sys.modules["_hyperspy_cmeans_test_new_module"]

@@ -18,6 +18,7 @@ from hyperspy_cmeans import _checks
 from hyperspy_cmeans import _clustering as clustering
 from hyperspy_cmeans import _learning_results as lrio
 from hyperspy_cmeans import _phases as phases
+from hyperspy_cmeans import _sampling as sampling
 from hyperspy_cmeans._features import PREPROCESSING, pca_scores
 from hyperspy_cmeans.signals import _adapters as adapters
 from hyperspy_cmeans.signals import _regularisation as regularisation
@@ -49,6 +50,7 @@ class ClusteringSetup:
     tol: float
     random_state: object
     spatial: object
+    subsample: object = "auto"
     estimator_kwargs: dict = field(default_factory=dict)
 
     @classmethod
@@ -66,8 +68,13 @@ class ClusteringSetup:
         ClusteringSetup
             The setup (not yet validated: see :meth:`check`).
         """
-        names = [f.name for f in dataclasses.fields(cls) if f.name != "estimator_kwargs"]
+        names = [
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in ("estimator_kwargs", "subsample")
+        ]
         values = {name: arguments[name] for name in names}
+        values["subsample"] = arguments.get("subsample", "auto")
         # a generator is turned into the integer seed the run uses and records
         values["random_state"] = _checks.random_seed(values["random_state"])
         values["spatial"] = regularisation.check_spatial(values["spatial"])
@@ -109,6 +116,7 @@ class ClusteringSetup:
                 "named algorithms."
             )
         self._check_source()
+        sampling.resolve_subsample(self.subsample, 2**62)  # refuses a bad value now
         nav_mask = adapters.navigation_mask_of(signal, self.navigation_mask)
         _checks.check_n_clusters(n_clusters, int((~nav_mask).sum()))
         return nav_mask
@@ -138,6 +146,43 @@ class ClusteringSetup:
         _checks.check_n_components(self.n_components, allow_none=True)
         if self.preprocessing is not None:
             _checks.check_preprocessing(self.preprocessing, PREPROCESSING)
+
+    def sample_size(self, estimator, n_pixels):
+        """Pixels to learn the model from, or None for the exact fit on every pixel.
+
+        Parameters
+        ----------
+        estimator : object
+            The estimator to fit (it must predict memberships of new pixels).
+        n_pixels : int
+            Unmasked pixels of the map.
+
+        Returns
+        -------
+        int or None
+            See :func:`hyperspy_cmeans._sampling.resolve_subsample`; None also
+            for data spaces other than ``source="pca"`` and for estimators
+            without ``predict_membership``/``predict_proba`` under ``"auto"``.
+
+        Raises
+        ------
+        ValueError
+            For a bad ``subsample``, or a sample asked for where it cannot be used.
+        """
+        n = sampling.resolve_subsample(self.subsample, n_pixels)
+        if n is None:
+            return None
+        usable = isinstance(self.source, str) and self.source == "pca"
+        usable = usable and clustering.can_predict(estimator)
+        if usable:
+            return n
+        if isinstance(self.subsample, str):  # "auto": the exact fit then
+            return None
+        raise ValueError(
+            f"subsample={self.subsample!r} needs source='pca' and an estimator that predicts "
+            "memberships of new pixels (predict_membership or predict_proba); use "
+            "subsample=None for the exact fit."
+        )
 
     def estimator(self, n_clusters, fresh=False):
         """``(estimator, name)`` for ``n_clusters``; ``name`` is None for objects.
@@ -387,6 +432,17 @@ def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_prog
     nav_mask = setup.check(signal, n_clusters)
     assignment_threshold = _checks.check_threshold(assignment_threshold, "assignment_threshold")
     estimator, name = setup.estimator(n_clusters)
+    n_sample = setup.sample_size(estimator, int((~nav_mask).sum()))
+    if n_sample is not None:
+        from hyperspy_cmeans.signals._sampled import run_sampled
+
+        with adapters.progress(signal, show_progressbar):
+            sampled = run_sampled(
+                signal, n_clusters, setup, nav_mask, estimator, assignment_threshold, n_sample
+            )
+        if sampled is not None:
+            fields, params, guard, estimator = sampled
+            return _store(signal, setup, estimator, name, fields, params, guard)
     with adapters.progress(signal, show_progressbar):
         space = setup.features(signal, nav_mask)
         nav_mask = space.nav_mask
@@ -394,23 +450,58 @@ def run_fuzzy_cluster(signal, n_clusters, setup, assignment_threshold, show_prog
         fit = clustering.fit_clusters(estimator, space.clustered, n_clusters)
         guard = regularisation.noise_guard(signal, space.raw, fit.memberships, nav_mask)
         fields = result_fields(signal, fit, space.clustered, nav_mask, assignment_threshold)
-    regularisation.warn_indistinguishable(guard)
     params = {
+        **run_params(signal, setup, estimator, name, fit.m, n_clusters, assignment_threshold),
+        "navigation_mask": nav_mask if nav_mask.any() else None,
+        **space.info,
+    }
+    return _store(signal, setup, estimator, name, fields, params, guard)
+
+
+def run_params(signal, setup, estimator, name, m, n_clusters, threshold):
+    """What every run records in ``fuzzy_cluster_parameters`` (exact or sampled).
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        The map (for its axes' fingerprint).
+    setup : ClusteringSetup
+        The arguments.
+    estimator : object
+        The fitted estimator.
+    name : str or None
+        Canonical algorithm name (None for an estimator object).
+    m : float
+        The fuzzifier of the fit.
+    n_clusters : int
+        Number of clusters.
+    threshold : float
+        Assignment threshold.
+
+    Returns
+    -------
+    dict
+    """
+    return {
         "algorithm": name or type(estimator).__name__,
         "n_clusters": int(n_clusters),
-        "m": float(fit.m),
-        "assignment_threshold": assignment_threshold,
+        "m": float(m),
+        "assignment_threshold": threshold,
         "random_state": setup.random_state,
         "n_init": setup.n_init,
         "max_iter": setup.max_iter,
         "tol": setup.tol,
         "n_iter": int(np.max(getattr(estimator, "n_iter_", -1))),
         "objective": float(getattr(estimator, "objective_", np.nan)),
-        "navigation_mask": nav_mask if nav_mask.any() else None,
         "axes": state.axes_fingerprint(signal),
-        **space.info,
-        **regularisation.guard_record(guard),
     }
+
+
+def _store(signal, setup, estimator, name, fields, params, guard):
+    """Warn about noise splits, then write every field at once; returns the estimator."""
+    regularisation.warn_indistinguishable(guard, stacklevel=5)
+    params.update(regularisation.guard_record(guard))
+    params.setdefault("fit", "exact")
     fields["cluster_algorithm"] = clustering.describe_estimator(estimator, name)
     fields["fuzzy_cluster_parameters"] = {k: v for k, v in params.items() if v is not None}
     lrio.write_cluster_results(signal, fields)

@@ -5,6 +5,7 @@ method validates its input and delegates the work to a plain module of this
 package that works on NumPy/dask arrays.
 """
 
+import dask.array as da
 from exspy.signals import EDSSEMSpectrum, LazyEDSSEMSpectrum
 from exspy.utils.eds import take_off_angle
 
@@ -366,6 +367,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         tol=1e-4,
         random_state=None,
         spatial="auto",
+        subsample="auto",
         assignment_threshold=0.5,
         return_info=False,
         show_progressbar=None,
@@ -459,6 +461,7 @@ class EDSSEMCmeansSpectrum(EDSSEMSpectrum):
         tol=1e-4,
         random_state=None,
         spatial="auto",
+        subsample="auto",
         keep_memberships=False,
         return_info=False,
         show_progressbar=None,
@@ -763,3 +766,13 @@ class LazyEDSSEMCmeansSpectrum(EDSSEMCmeansSpectrum, LazyEDSSEMSpectrum):
         ``hs.load(..., signal_type="EDS_SEM_cmeans", lazy=True)`` or
         ``s.as_lazy()``.
     """
+
+    def _get_loadings(self, loadings):
+        # HyperSpy's cluster tools (get_cluster_labels, plot_cluster_results, ...) wrap
+        # learning_results arrays in plain signals; the sampled fit of a lazy map keeps its
+        # memberships and labels as dask arrays, whose signals must then be lazy too.
+        signal = super()._get_loadings(loadings)
+        if isinstance(signal.data, da.Array) and not signal._lazy:
+            signal._lazy = True
+            signal._assign_subclass()
+        return signal

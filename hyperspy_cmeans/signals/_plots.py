@@ -1,5 +1,7 @@
 """The plot methods of the signal class: read the results, draw with :mod:`hyperspy_cmeans._drawing`."""
 
+import numpy as np
+
 from hyperspy_cmeans import _drawing as drawing
 from hyperspy_cmeans import _phases as phases
 from hyperspy_cmeans.signals import _adapters as adapters
@@ -178,10 +180,10 @@ def data_space(signal, color_by, max_points, fig=None):
     if color_by not in ("label", "membership"):
         raise ValueError(f"color_by={color_by!r}; use 'label' or 'membership'.")
     res = state.current_results(signal)
-    u = res["memberships"].T
+    u = np.asarray(res["memberships"]).T
     labels = phases.hard_labels(u, res["parameters"].get("assignment_threshold", 0.5))
     return drawing.plot_data_space(
-        res["scores"],
+        np.asarray(res["scores"]),
         labels=labels if color_by == "label" else None,
         memberships=u if color_by == "membership" else None,
         max_points=max_points,

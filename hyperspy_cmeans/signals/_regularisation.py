@@ -136,15 +136,17 @@ def noise_guard(signal, features, memberships, nav_mask):
     )
 
 
-def warn_indistinguishable(result):
+def warn_indistinguishable(result, stacklevel=4):
     """Warn about clusters that noise alone could have split.
 
     Parameters
     ----------
     result : hyperspy_cmeans._spatial.Distinguishability
         From :func:`noise_guard`.
+    stacklevel : int
+        Frames above this function's caller that the warning points at.
     """
-    _spatial.warn_indistinguishable(result, stacklevel=4)
+    _spatial.warn_indistinguishable(result, stacklevel=stacklevel)
 
 
 def guard_record(result):

@@ -9,6 +9,7 @@ from hyperspy_cmeans import _checks
 from hyperspy_cmeans import _clustering as clustering
 from hyperspy_cmeans import _drawing as drawing
 from hyperspy_cmeans import _learning_results as lrio
+from hyperspy_cmeans import _sampling as sampling
 from hyperspy_cmeans.results import ClusterNumberScan
 from hyperspy_cmeans.signals import _adapters as adapters
 from hyperspy_cmeans.signals import _regularisation as regularisation
@@ -70,10 +71,16 @@ def scan_cluster_numbers(signal, cluster_range, metric, setup, keep_memberships,
     values, noise_splits = [], []
     kept = {} if keep_memberships else None
     nav_shape = signal.axes_manager.navigation_shape[::-1]
+    fit_rows = _fit_rows(setup, len(features))
     for n in numbers:
         estimator, _ = setup.estimator(n, fresh=True)
-        fit = clustering.fit_clusters(estimator, features, n)
-        value = float(_index_value(metric, index_function, features, fit, setup))
+        if fit_rows is None:
+            fit = clustering.fit_clusters(estimator, features, n)
+            value = float(_index_value(metric, index_function, features, fit, setup))
+        else:  # fitted and scored on a sample, memberships of every pixel predicted
+            fit = clustering.fit_clusters(estimator, features[fit_rows], n)
+            value = float(_index_value(metric, index_function, features[fit_rows], fit, setup))
+            fit.memberships, fit.distances = clustering.Predictor(estimator, fit)(features)
         values.append(value)
         guard = regularisation.noise_guard(signal, space.raw, fit.memberships, nav_mask)
         if guard.pairs:
@@ -88,6 +95,23 @@ def scan_cluster_numbers(signal, cluster_range, metric, setup, keep_memberships,
     axes, _ = adapters.navigation_calibration(signal)
     extent = drawing.image_extent(axes) if axes else None
     return ClusterNumberScan(estimate, metric, numbers, values, kept, extent, noise_splits)
+
+
+def _fit_rows(setup, n_pixels):
+    """Rows (pixels) the candidate clusterings are fitted on: None for all of them.
+
+    The scan's data space is always the exact one; ``subsample`` (``"auto"``:
+    maps over 512 x 512 pixels, see
+    :func:`hyperspy_cmeans._sampling.resolve_subsample`) sets how many pixels,
+    drawn at random with ``random_state``, each number of clusters is fitted
+    and scored on. Estimators that cannot predict new pixels use all of them.
+    """
+    n_sample = sampling.resolve_subsample(setup.subsample, n_pixels)
+    probe, _ = setup.estimator(2, fresh=True)
+    if n_sample is None or not clustering.can_predict(probe):
+        return None
+    rng = np.random.default_rng(setup.random_state)
+    return np.sort(rng.choice(n_pixels, n_sample, replace=False))
 
 
 def _estimate(numbers, values, noise_splits, metric, best_n_clusters):
