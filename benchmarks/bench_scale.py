@@ -345,7 +345,7 @@ def write_results(results, info, command, out):
                 )
             fit += ")"
         t = r.get("end_to_end_s", r.get("read_s"))
-        floor = r.get("floor_s")
+        floor = r.get("floor_s") if r["step"] in ("lazy", "lazy_exact", "distributed") else None
         ratio = f"{t / floor:.1f}x" if (t and floor) else ""
         rows.append(
             f"| {label} | {_fmt(t)} | {ratio} | {r.get('wall_s', '')} | {r.get('peak_rss_gib', '')} "
@@ -362,12 +362,17 @@ def write_results(results, info, command, out):
         + f". Load average at start {tuple(round(x, 2) for x in info['load_average_start'])}, "
         f"at end {tuple(round(x, 2) for x in os.getloadavg())}.",
         "",
-        "Maps: synthetic, 4 phases (grains), uint16, written chunked (64 x 64 pixels x all "
-        "channels) to compressed .zspy. Each step runs in its own process; 'time' is measured "
+        "Maps: synthetic (`synthetic_eds_map`, its default cross-section layout of 4 phases, "
+        "200 counts per pixel), uint16, written chunked (64 x 64 pixels x all channels) to "
+        "compressed .zspy. Each step runs in its own process; 'time' is measured "
         "inside it (load + fuzzy_cluster(4) with the defaults + phase map + phase spectra), "
         "'process' is the whole process with Python and HyperSpy start-up; peak RSS includes "
-        "all child processes (the dask workers of the distributed runs). 'x floor' = time / "
-        "the time to read the file once.",
+        "all child processes (the dask workers of the distributed runs) and, for the eager "
+        "runs, the map itself. 'x floor' = time / the time to read the file once (lazy runs). "
+        "Accuracy: ARI of the largest-membership labels against the true dominant phase and "
+        "membership RMSE, computed after the timed part (for the 4096 x 4096 map the ground "
+        "truth, 0.5 GB, and the 16.8 million memberships are then held by the client, which "
+        "is part of its peak RSS).",
         "",
         "| step | time (s) | x floor | process (s) | peak RSS (GiB) | accuracy | fit |",
         "|---|---:|---:|---:|---:|---|---|",
@@ -384,13 +389,26 @@ def write_results(results, info, command, out):
             )
     for name, value in info.get("agreements", {}).items():
         lines.append(f"Agreement of the phase maps, {name}: ARI {value:.4f}.")
-    lines.append("")
+    lines += [
+        "",
+        "Notes. 'fit' says whether the model learned from the sample stood after the check "
+        "against a fit on every pixel's scores ('sample': the map was read once after the "
+        "sample) or was replaced by that fit ('sample, then all pixels': a second pass summed "
+        "the phase spectra); the check's numbers are the mean of each pixel's largest "
+        "membership change and the share of pixels whose label changed. The issue's targets: "
+        "lazy at most 4x the read floor at 1024 x 1024 x 1024 and x 2048 with a peak under "
+        "1.5 GiB; eager 1024 x 1024 x 1024 within 15 s and 1.5x the map, faster than "
+        "HyperSpy's fastest route. On this shared 2-core host the same step varies by about "
+        "20 % between runs (the read floor of the 1024 x 1024 x 1024 file measured 4.3, 5.5 "
+        "and 5.9 s in three runs).",
+        "",
+    ]
     section = "\n".join(lines)
     path = HERE / "RESULTS.md"
     text = path.read_text()
     start = text.index("## Maps larger than memory")
     end = text.find("\n## ", start + 3)
-    text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    text = text[:start] + section + ("\n" + text[end + 1 :] if end >= 0 else "")
     path.write_text(text)
 
 
@@ -439,7 +457,7 @@ def main():
     if args.huge_only:  # keep the saved results of the other maps
         saved = [json.loads(x) for x in log.read_text().splitlines() if x]
         info["agreements"] = saved[0].get("agreements", {})
-        info["command"] = saved[0].get("command", command) + f"; then `{command}`"
+        info["command"] = saved[0].get("command", command) + " && " + command
         results = [r for r in saved[1:] if "4096" not in r.get("label", "")]
         maps = maps[2:]
     for shape, channels in maps:
