@@ -43,8 +43,12 @@ from hyperspy_cmeans._threads import single_threaded_blas
 TILE_PIXELS = 256
 #: Largest tile of a chunked map: chunks larger than this are cut (a tile costs a chunk read).
 CHUNK_TILE_PIXELS = 65536
-#: Fewest tiles drawn from a chunked map (when it has that many chunks).
+#: Fewest tiles drawn from a chunked map (when it has that many chunks), ...
 MIN_CHUNK_TILES = 32
+#: ... and at least this many times the square root of the number of tiles, i.e. two per
+#: row of chunks: on a 4096 x 4096 map of 64 x 64 chunks, 41 chunks (1 %) gave a model that
+#: moved the memberships by 0.012 on average (2.1 % of labels), 128 chunks by 0.0003.
+TILES_PER_ROOT = 2
 #: ``subsample="auto"``: smallest and largest sample, and the share of the map in between.
 AUTO_MIN_PIXELS = 2**16
 AUTO_MAX_PIXELS = 2**18
@@ -222,6 +226,27 @@ def tile_bounds(navigation_shape, chunks=None, tile_pixels=None):
         step = side if a in split_axes else n
         bounds.append([(s, min(s + step, n)) for s in range(0, n, step)])
     return bounds
+
+
+def fewest_tiles(bounds, chunked):
+    """The fewest tiles a sample is drawn in, so that it is spread over the whole map.
+
+    Parameters
+    ----------
+    bounds : list of list of tuple
+        From :func:`tile_bounds`.
+    chunked : bool
+        Tiles are the chunks of a dask array (at least :data:`MIN_CHUNK_TILES`).
+
+    Returns
+    -------
+    int
+        ``TILES_PER_ROOT * sqrt(number of tiles)``, and at least
+        :data:`MIN_CHUNK_TILES` for a chunked map.
+    """
+    n_tiles = int(np.prod([len(b) for b in bounds]))
+    fewest = math.ceil(TILES_PER_ROOT * math.sqrt(n_tiles))
+    return max(fewest, MIN_CHUNK_TILES) if chunked else fewest
 
 
 def choose_tiles(bounds, n_pixels, random_state=None, min_tiles=1):

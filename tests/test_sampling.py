@@ -97,6 +97,19 @@ def test_tiles_cover_the_map_once(shape, chunks):
             assert {b[0] for b in bounds[axis]} >= set(np.cumsum((0, *c))[:-1].tolist())
 
 
+def test_fewest_tiles_follow_the_map_size():
+    def grid(n):
+        return [[(i, i + 1) for i in range(n)]] * 2
+
+    assert sampling.fewest_tiles(grid(16), chunked=True) == 32  # 256 chunks: 32
+    assert sampling.fewest_tiles(grid(64), chunked=True) == 128  # 4096 chunks: 2 per row
+    assert sampling.fewest_tiles(grid(64), chunked=False) == 128
+    assert sampling.fewest_tiles(grid(4), chunked=False) == 8
+    tiles = sampling.choose_tiles(grid(64), 10, 0, sampling.fewest_tiles(grid(64), True))
+    assert len(tiles) == 128
+    assert len({t[0].start for t in tiles}) == 64  # every row of chunks is sampled
+
+
 def test_tiles_are_spread_and_reproducible():
     bounds = sampling.tile_bounds((512, 512))
     tiles = sampling.choose_tiles(bounds, 8192, random_state=3)

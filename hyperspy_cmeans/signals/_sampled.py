@@ -127,7 +127,7 @@ def run_sampled(signal, n_clusters, setup, nav_mask, estimator, threshold, n_sam
         if n_sample is None:
             return None
     tiles = sampling.choose_tiles(
-        bounds, n_sample, setup.random_state, sampling.MIN_CHUNK_TILES if lazy else 1
+        bounds, n_sample, setup.random_state, sampling.fewest_tiles(bounds, chunked=lazy)
     )
     auto = isinstance(setup.subsample, str)
     sample = sampling.sample_data_space(
