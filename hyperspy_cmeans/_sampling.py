@@ -324,15 +324,9 @@ class Projection:
         return self.preprocessing in features._POISSON_WEIGHTED
 
     def _weights_and_totals(self):
-        """``W`` with a last column that sums the used channels (float32)."""
-        key, cached = self.__dict__.get("_wt", (None, None))
-        if key is not self.weights:  # computed again if the weights were replaced
-            ones = np.ones(self.weights.shape[0], np.float32)
-            if self.used is not None:
-                ones = self.used.astype(np.float32)
-            cached = np.column_stack([self.weights.astype(np.float32), ones])
-            self.__dict__["_wt"] = (self.weights, cached)
-        return cached
+        """``W`` with a last column that sums the used channels (float32; tiny next to a block)."""
+        ones = np.ones(self.weights.shape[0], np.float32) if self.used is None else self.used
+        return np.column_stack([self.weights, ones]).astype(np.float32, copy=False)
 
     def rows(self, block, keep):
         """``(pixels, channels)`` float32 copy of a block's counts, masked rows zero."""

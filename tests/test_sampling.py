@@ -374,6 +374,7 @@ def test_scan_fits_each_number_on_a_sample(grains):
     )
     assert sampled.estimate == exact.estimate == 4
     np.testing.assert_allclose(sampled.values, exact.values, rtol=0.05)
+    assert not np.allclose(sampled.values, exact.values, rtol=1e-9)  # the sample was used
     for n in (3, 4, 5):  # memberships of every pixel, predicted
         assert sampled.memberships[n].shape == (n, 200, 200)
         assert np.all(np.isfinite(sampled.memberships[n]))

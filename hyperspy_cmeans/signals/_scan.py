@@ -74,7 +74,7 @@ def scan_cluster_numbers(signal, cluster_range, metric, setup, keep_memberships,
     fit_rows = _fit_rows(setup, len(features))
     for n in numbers:
         estimator, _ = setup.estimator(n, fresh=True)
-        if fit_rows is None:
+        if fit_rows is None or not clustering.can_predict(estimator):
             fit = clustering.fit_clusters(estimator, features, n)
             value = float(_index_value(metric, index_function, features, fit, setup))
         else:  # fitted and scored on a sample, memberships of every pixel predicted
@@ -104,11 +104,10 @@ def _fit_rows(setup, n_pixels):
     maps over 512 x 512 pixels, see
     :func:`hyperspy_cmeans._sampling.resolve_subsample`) sets how many pixels,
     drawn at random with ``random_state``, each number of clusters is fitted
-    and scored on. Estimators that cannot predict new pixels use all of them.
+    and scored on (estimators that cannot predict new pixels use all of them).
     """
     n_sample = sampling.resolve_subsample(setup.subsample, n_pixels)
-    probe, _ = setup.estimator(2, fresh=True)
-    if n_sample is None or not clustering.can_predict(probe):
+    if n_sample is None:
         return None
     rng = np.random.default_rng(setup.random_state)
     return np.sort(rng.choice(n_pixels, n_sample, replace=False))
