@@ -560,19 +560,29 @@ def report(results, args):
                 f"| {kind} | {name} | {off['ari']:.3f} | {on['ari']:.3f} | "
                 f"{off['rmse']:.3f} | {on['rmse']:.3f} |"
             )
-    lines += ["", "### Against the issue's targets (ours CA, ARI of largest-membership labels)", ""]
+    # the targets hold for the package defaults; the thinning runs "ours (CA)"
+    method = "package defaults" if "package defaults" in syn else "ours (CA)"
+    lines += [
+        "",
+        f"### Against the issue's targets ({method}, ARI of largest-membership labels)",
+        "",
+    ]
     lines += ["| case | target | measured | met |", "|---|---:|---:|---|"]
     checks = [
-        (f"synthetic grains, {d} c/px", t, np.mean([r["ari"] for r in syn["ours (CA)"][d]]))
+        (f"synthetic grains, {d} c/px", t, np.mean([r["ari"] for r in syn[method][d]]))
         for d, t in ((5, 0.90), (20, 0.97), (50, 0.98), (200, 0.98))
     ]
     checks += [
-        (f"study map draws, {d} c/px", t, np.mean([r["ari"] for r in qv["ours (CA)"][d]]))
+        (f"study map draws, {d} c/px", t, np.mean([r["ari"] for r in qv[method][d]]))
         for d, t in ((50, 0.85), (20, 0.80), (5, 0.50))
     ]
     study_thin = results["thinning"]["study map (336 c/px draw)"]
     checks += [
-        (f"study map thinned to {d} c/px vs its full count", t, study_thin[d]["ours (CA)"])
+        (
+            f"study map thinned to {d} c/px vs its full count (ours CA)",
+            t,
+            study_thin[d]["ours (CA)"],
+        )
         for d, t in ((100, 0.85), (50, 0.80))
     ]
     for case, target, value in checks:

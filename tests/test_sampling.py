@@ -8,6 +8,7 @@ holding more than one block of the map in a task.
 """
 
 import dask
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -282,6 +283,34 @@ def test_lazy_sampled_memberships_stay_lazy(lazy_grains, grains_exact):
     merged = s.get_cluster_labels(merged=True)
     merged.compute()
     np.testing.assert_array_equal(merged.data, s.get_phase_map().data)
+
+
+def test_lazy_memberships_are_computed_once(lazy_grains, tmp_path):
+    from dask.callbacks import Callback
+
+    class Computations(Callback):
+        def __init__(self):
+            super().__init__()
+            self.n = 0
+
+        def _start(self, dsk):
+            self.n += 1
+
+    s = lazy_grains.deepcopy()
+    s.fuzzy_cluster(4, random_state=0, subsample=0.15, n_init=2)
+    first = s.get_phase_map()
+    s.plot_data_space()  # computes the scores
+    with Computations() as count:
+        again = s.get_phase_map()
+        s.cluster_phase_spectra()  # the stored threshold: sums of the pass, memberships cached
+        s.plot_data_space()
+        s.export_data_space(tmp_path / "space.csv")
+    assert count.n == 0
+    np.testing.assert_array_equal(first.data, again.data)
+    # a new clustering is a new result: never the old cached memberships
+    s.fuzzy_cluster(3, random_state=0, subsample=0.15, n_init=2)
+    assert s.get_phase_map().data.max() == 2
+    plt.close("all")
 
 
 def test_lazy_sampled_task_holds_one_block(lazy_grains, monkeypatch):

@@ -180,10 +180,10 @@ def data_space(signal, color_by, max_points, fig=None):
     if color_by not in ("label", "membership"):
         raise ValueError(f"color_by={color_by!r}; use 'label' or 'membership'.")
     res = state.current_results(signal)
-    u = np.asarray(res["memberships"]).T
+    u = state.in_memory(signal, res["memberships"]).T
     labels = phases.hard_labels(u, res["parameters"].get("assignment_threshold", 0.5))
     return drawing.plot_data_space(
-        np.asarray(res["scores"]),
+        state.in_memory(signal, res["scores"]),
         labels=labels if color_by == "label" else None,
         memberships=u if color_by == "membership" else None,
         max_points=max_points,

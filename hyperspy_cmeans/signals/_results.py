@@ -29,7 +29,7 @@ def phase_labels(signal, threshold):
     """
     threshold = _checks.check_threshold(threshold)
     res = state.current_results(signal)
-    res["memberships"] = np.asarray(res["memberships"])  # computes lazy memberships once
+    res["memberships"] = state.in_memory(signal, res["memberships"])
     return phases.hard_labels(res["memberships"].T, threshold), res
 
 
@@ -296,8 +296,8 @@ def export_data_space(signal, path):
         The written file.
     """
     res = state.current_results(signal)
-    scores = np.asarray(res["scores"])
-    u = np.asarray(res["memberships"]).T
+    scores = state.in_memory(signal, res["scores"])
+    u = state.in_memory(signal, res["memberships"]).T
     labels = phases.hard_labels(u, res["parameters"].get("assignment_threshold", 0.5))
     coords, names = adapters.navigation_coordinates(signal)
     header = (

@@ -27,6 +27,40 @@ _PIXEL_ROWS = ("cluster_membership", "cluster_labels", "cluster_distances")
 _CHANNEL_ROWS = ("cluster_sum_signals", "cluster_centroid_signals", "cluster_centers")
 
 
+#: Attribute of a lazy signal holding its last computed result field: ``{name: array}``.
+_COMPUTED = "_cmeans_computed_results"
+
+
+def in_memory(signal, value):
+    """A stored result field as a NumPy array, computed once per lazy result.
+
+    The memberships, distances and scores of a lazy signal's clustering are
+    dask arrays computed from the in-memory scores (not from the map); every
+    phase map, phase spectrum or export needs them in memory. They are
+    computed on the first call and kept with the signal, keyed by the dask
+    array's name, which changes with the results: a new clustering, a crop or
+    a dropped result never gets a stale array.
+
+    Parameters
+    ----------
+    signal : EDSSEMCmeansSpectrum
+        The clustered signal.
+    value : numpy.ndarray or dask.array.Array
+        A field of ``learning_results`` (or a transpose of one).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    name = getattr(value, "name", None)
+    if not isinstance(name, str) or not hasattr(value, "compute"):
+        return np.asarray(value)
+    cache = signal.__dict__.setdefault(_COMPUTED, {})
+    if name not in cache:
+        cache[name] = np.asarray(value.compute())
+    return cache[name]
+
+
 def axes_fingerprint(signal):
     """The axes a result belongs to: ``[(size, offset, scale), ...]`` in axes-manager order.
 
