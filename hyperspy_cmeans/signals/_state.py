@@ -29,6 +29,8 @@ _CHANNEL_ROWS = ("cluster_sum_signals", "cluster_centroid_signals", "cluster_cen
 
 #: Attribute of a lazy signal holding its last computed result field: ``{name: array}``.
 _COMPUTED = "_cmeans_computed_results"
+#: How many computed fields are kept (memberships and scores of the current result).
+_COMPUTED_KEPT = 2
 
 
 def in_memory(signal, value):
@@ -57,6 +59,8 @@ def in_memory(signal, value):
         return np.asarray(value)
     cache = signal.__dict__.setdefault(_COMPUTED, {})
     if name not in cache:
+        while len(cache) >= _COMPUTED_KEPT:  # the oldest belong to earlier results
+            cache.pop(next(iter(cache)))
         cache[name] = np.asarray(value.compute())
     return cache[name]
 
