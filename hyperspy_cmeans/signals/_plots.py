@@ -1,7 +1,5 @@
 """The plot methods of the signal class: read the results, draw with :mod:`hyperspy_cmeans._drawing`."""
 
-import numpy as np
-
 from hyperspy_cmeans import _drawing as drawing
 from hyperspy_cmeans import _phases as phases
 from hyperspy_cmeans.signals import _adapters as adapters
