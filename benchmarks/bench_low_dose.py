@@ -626,9 +626,9 @@ def report(results, args):
     return "\n".join(lines) + "\n"
 
 
-def write_section(path, text):
+def write_section(path, text, marker="## Low-dose maps: spatially regularised fuzzy clustering"):
+    """Replace the section of ``path`` that starts with ``marker`` by ``text`` (appended)."""
     path = Path(path)
-    marker = "## Low-dose maps: spatially regularised fuzzy clustering"
     old = path.read_text() if path.exists() else "# Benchmarks\n"
     if marker in old:
         head, rest = old.split(marker, 1)

@@ -559,16 +559,6 @@ FINDINGS = """\
   counts-per-pixel targets and misses 50 and 200 by the same mixed-pixel limit."""
 
 
-def write_section(path, text):
-    path = Path(path)
-    old = path.read_text()
-    if MARKER in old:
-        head, rest = old.split(MARKER, 1)
-        tail = rest.split("\n## ", 1)
-        old = head + ("## " + tail[1] if len(tail) > 1 else "")
-    path.write_text(old.rstrip("\n") + "\n\n" + text)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", default="/tmp/bench_low_dose")
@@ -591,7 +581,7 @@ def main(argv=None):
     text = report(errors, ceil, cand, lay, algs, time.perf_counter() - start)
     print(text)
     if args.out:
-        write_section(args.out, text)
+        low.write_section(args.out, text, MARKER)
     return 0
 
 
