@@ -6,9 +6,10 @@ run it on several cores: either the ``n_init`` starts side by side (each start's
 run serially in its own thread) or the blocks of samples of one pass (partial sums are
 reduced in block order, so the result does not depend on the number of threads).
 
-The calling thread only hands out work and waits. Python runs signal handlers in the main
-thread only, so a Ctrl-C always arrives there as :class:`KeyboardInterrupt`, between two
-Python statements, never inside a compiled kernel. :class:`WorkerPool` then tells the
+The calling thread only hands out work and waits (in steps of :data:`POLL_SECONDS`, so that
+it acts on a signal that the OS delivered to a worker thread). Python runs signal handlers
+in the main thread only, so a Ctrl-C always arrives there as :class:`KeyboardInterrupt`,
+between two Python statements, never inside a compiled kernel. :class:`WorkerPool` then tells the
 workers to stop (they look at :attr:`WorkerPool.cancelled` between two passes), waits for
 the passes under way to finish and re-raises the interrupt.
 
@@ -57,6 +58,10 @@ def resolve_n_jobs(n_jobs):
     if n_jobs < 0:
         return max(1, available_cpus() + 1 + int(n_jobs))
     return int(n_jobs)
+
+
+#: Seconds the calling thread waits for a task before it looks at pending signals again.
+POLL_SECONDS = 0.1
 
 
 class Cancelled(Exception):
@@ -120,14 +125,18 @@ class WorkerPool:
         results = [None] * len(pending)
         try:
             while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                # With a timeout the calling thread comes back to the interpreter
+                # regularly: a Ctrl-C that the OS delivers to a worker thread only flags
+                # the signal, and the main thread would otherwise act on it only when a
+                # task finishes (never, in a long fit).
+                done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for f in sorted(done, key=pending.get):
                     i = pending.pop(f)
                     if on_result is None:
                         results[i] = f.result()  # re-raises a task's exception
                     else:
                         on_result(i, f.result())
-                del done, f
+                done = f = None  # no reference left to a result handed to on_result
         except BaseException:
             self.cancelled.set()
             for f in pending:
