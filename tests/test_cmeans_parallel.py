@@ -253,6 +253,10 @@ import json, os, signal, sys, threading, time
 import numpy as np
 from threadpoolctl import threadpool_info
 
+# a process started in the background inherits SIGINT ignored (Python then installs no
+# KeyboardInterrupt handler): what is tested is the engine's answer to a Ctrl-C
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 def limits():
     return {info["filepath"]: info["num_threads"] for info in threadpool_info()}
 from hyperspy_cmeans.cmeans import GustafsonKessel, Possibilistic, Probabilistic
@@ -315,6 +319,7 @@ import numpy as np
 from hyperspy_cmeans.cmeans import GustafsonKessel
 
 warnings.simplefilter("ignore")
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started in the background
 X = np.random.default_rng(0).normal(size=(300_000, 3))
 est = GustafsonKessel(4, n_init=4, max_iter=2, init_size=None, n_jobs=2, random_state=0)
 est.fit(X[:20000])  # compiled
