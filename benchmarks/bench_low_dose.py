@@ -126,8 +126,8 @@ def study_truth(cache):
 # ----------------------------------------------------------------------------- data spaces
 
 
-def kk_scores(X, axes_from=None, k=1, shape=None):
-    """Keenan-Kotula scores (3 components) and their Poisson noise covariance.
+def kk_projection(X, k=1, shape=None):
+    """Channel weights ``W`` of the Keenan-Kotula scores (3 components).
 
     With ``k > 1`` the principal axes come from the k x k-binned map (count-aware).
     """
@@ -139,9 +139,16 @@ def kk_scores(X, axes_from=None, k=1, shape=None):
         components = pca_scores(binned, 3, "poisson").components
     else:
         components = pca_scores(X, 3, "poisson").components
-    totals, mean = X.sum(1), X.mean(0)
+    mean = X.mean(0)
+    return components.T * np.where(mean > 0, 1 / np.sqrt(np.where(mean > 0, mean, 1)), 0)[:, None]
+
+
+def kk_scores(X, k=1, shape=None):
+    """Keenan-Kotula scores on the axes of :func:`kk_projection`, their Poisson noise
+    covariance and the pixels with counts."""
+    W = kk_projection(X, k, shape)
+    totals = X.sum(1)
     r = np.where(totals > 0, 1 / np.sqrt(np.where(totals > 0, totals, 1)), 0)
-    W = components.T * np.where(mean > 0, 1 / np.sqrt(np.where(mean > 0, mean, 1)), 0)[:, None]
     Y = r[:, None] * (X @ W)
     keep = totals > 0
     noise = spatial.poisson_noise_covariance(W, (X * (r**2)[:, None]).mean(0))

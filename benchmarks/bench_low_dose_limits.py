@@ -49,7 +49,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_low_dose as low  # noqa: E402
 
 from hyperspy_cmeans import _spatial as spatial  # noqa: E402
-from hyperspy_cmeans._features import pca_scores  # noqa: E402
 from hyperspy_cmeans.cmeans import GustafsonKessel, Probabilistic  # noqa: E402
 
 MARKER = "## Low-dose maps: what limits the synthetic grain maps"
@@ -99,8 +98,11 @@ def _shifted(img, dy, dx):
     return out, inside
 
 
-def kernel_smooth(y, h, weight):
-    """``sum_j K_loc(|j|/h) weight(j) y_j / sum``; ``weight(dy, dx)`` returns per-pixel factors."""
+def kernel_smooth(y, h, weight, location=True):
+    """``sum_j K_loc(|j|/h) weight(j) y_j / sum``; ``weight(dy, dx)`` returns per-pixel factors.
+
+    ``location=False`` leaves ``K_loc`` out (``weight`` is then the whole kernel).
+    """
     num, den = np.zeros_like(y), np.zeros(y.shape[:2])
     reach = int(np.floor(h))
     for dy in range(-reach, reach + 1):
@@ -109,7 +111,7 @@ def kernel_smooth(y, h, weight):
             if d2 >= h * h:
                 continue
             src, inside = _shifted(y, dy, dx)
-            k = (1.0 - d2 / (h * h)) * inside * weight(dy, dx)
+            k = (1.0 - d2 / (h * h) if location else 1.0) * inside * weight(dy, dx)
             num += k[..., None] * src
             den += k
     return num / np.where(den > 0, den, 1.0)[..., None]
@@ -159,12 +161,11 @@ def structure_tensor_smooth(y, h, kappa, pilot=1.0, rho=1.5):
     nx_ = np.where(flat, 0.0, nx_ / np.where(flat, 1.0, norm))
     s = kappa * 2 * half_gap / np.median(trace)
 
-    def weight(dy, dx):
+    def kernel(dy, dx):
         across = (dy * ny_ + dx * nx_) ** 2
-        d2 = dy * dy + dx * dx
-        return np.clip(1.0 - (d2 + s * across) / (h * h), 0.0, None) / max(1.0 - d2 / h**2, 1e-12)
+        return np.clip(1.0 - (dy * dy + dx * dx + s * across) / (h * h), 0.0, None)
 
-    return kernel_smooth(y, h, weight)
+    return kernel_smooth(y, h, kernel, location=False)
 
 
 def kuwahara(y, windows=((2, 3), (3, 2))):
@@ -218,18 +219,9 @@ def chuang(u, shape, q=1.0):
 
 
 def count_aware(X, shape):
-    """CA scores, their noise, the kept pixels, the binning and the projection."""
+    """CA scores, their noise, the kept pixels and the projection ``W``."""
     z, noise, keep, k = low.count_aware(X, shape)
-    ny, nx = shape
-    cy, cx = ny // k * k, nx // k * k
-    cube = X.reshape(ny, nx, -1)[:cy, :cx]
-    binned = cube.reshape(cy // k, k, cx // k, k, -1).sum((1, 3)).reshape(-1, X.shape[1])
-    components = pca_scores(binned, 3, "poisson").components if k > 1 else None
-    if components is None:
-        components = pca_scores(X, 3, "poisson").components
-    mean = X.mean(0)
-    W = components.T * np.where(mean > 0, 1 / np.sqrt(np.where(mean > 0, mean, 1)), 0)[:, None]
-    return z, noise, keep, W
+    return z, noise, keep, low.kk_projection(X, k, shape)
 
 
 def ours(z, noise, keep, shape, **plan_changes):

@@ -348,8 +348,8 @@ except KeyboardInterrupt:
 def test_ctrl_c_delivered_to_a_worker_thread_reaches_the_caller():
     """The OS delivers a process's SIGINT to any thread that does not block it; in a
     worker (inside a compiled pass) it only flags the signal. The caller, waiting for
-    starts that never end, must still raise KeyboardInterrupt (it used to wait forever:
-    a hang seen once in CI)."""
+    starts that never end, must still raise KeyboardInterrupt (it used to wait until a
+    task finished: forever here)."""
     out = subprocess.run(
         [sys.executable, "-c", _WORKER_SIGNAL_SCRIPT], capture_output=True, text=True, timeout=300
     )

@@ -9,9 +9,9 @@ reduced in block order, so the result does not depend on the number of threads).
 The calling thread only hands out work and waits (in steps of :data:`POLL_SECONDS`, so that
 it acts on a signal that the OS delivered to a worker thread). Python runs signal handlers
 in the main thread only, so a Ctrl-C always arrives there as :class:`KeyboardInterrupt`,
-between two Python statements, never inside a compiled kernel. :class:`WorkerPool` then tells the
-workers to stop (they look at :attr:`WorkerPool.cancelled` between two passes), waits for
-the passes under way to finish and re-raises the interrupt.
+between two Python statements, never inside a compiled kernel. :class:`WorkerPool` then
+tells the workers to stop (they look at :attr:`WorkerPool.cancelled` between two passes),
+waits for the passes under way to finish and re-raises the interrupt.
 
 No process-wide setting is changed: the threads are this module's own (numba's threading
 layer and the BLAS thread pools are not touched), and they end with the pool.
